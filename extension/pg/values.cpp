@@ -1,0 +1,170 @@
+// Datum <-> C++ value conversions (see values.hpp).
+#include "pg/values.hpp"
+
+#include <cstring>
+
+extern "C" {
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/numeric.h"
+}
+
+namespace convo::pg {
+
+std::string uuid_to_string(const Uuid& id) {
+    static const char* hex = "0123456789abcdef";
+    std::string s;
+    s.reserve(36);
+    for (size_t i = 0; i < id.size(); ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+        s.push_back(hex[id[i] >> 4]);
+        s.push_back(hex[id[i] & 0xF]);
+    }
+    return s;
+}
+
+std::optional<std::string> arg_text(FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n)) return std::nullopt;
+    const char* data = nullptr;
+    int len = 0;
+    guarded([&] {
+        text* t = PG_GETARG_TEXT_PP(n);
+        data = VARDATA_ANY(t);
+        len = VARSIZE_ANY_EXHDR(t);
+    });
+    return std::string(data, len);
+}
+
+std::optional<std::string> arg_jsonb_text(FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n)) return std::nullopt;
+    char* out = nullptr;
+    guarded([&] {
+        Jsonb* jb = PG_GETARG_JSONB_P(n);
+        out = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+    });
+    std::string s(out);
+    pfree(out);
+    return s;
+}
+
+std::optional<Uuid> arg_uuid(FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n)) return std::nullopt;
+    Uuid id;
+    std::memcpy(id.data(), DatumGetUUIDP(PG_GETARG_DATUM(n))->data, UUID_LEN);
+    return id;
+}
+
+std::optional<Micros> arg_timestamptz(FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n)) return std::nullopt;
+    return to_unix_micros(PG_GETARG_TIMESTAMPTZ(n));
+}
+
+std::optional<int> arg_int4(FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n)) return std::nullopt;
+    return PG_GETARG_INT32(n);
+}
+
+Datum text_datum(std::string_view s) {
+    Datum d;
+    guarded([&] { d = PointerGetDatum(cstring_to_text_with_len(s.data(), s.size())); });
+    return d;
+}
+
+Datum uuid_datum(const Uuid& id) {
+    Datum d;
+    guarded([&] {
+        pg_uuid_t* u = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+        std::memcpy(u->data, id.data(), UUID_LEN);
+        d = UUIDPGetDatum(u);
+    });
+    return d;
+}
+
+Datum jsonb_datum(const std::string& json_text) {
+    Datum d;
+    const char* c = json_text.c_str();
+    guarded([&] { d = DirectFunctionCall1(jsonb_in, CStringGetDatum(c)); });
+    return d;
+}
+
+Datum timestamptz_datum(Micros us) { return TimestampTzGetDatum(from_unix_micros(us)); }
+
+Micros transaction_now() { return to_unix_micros(GetCurrentTransactionStartTimestamp()); }
+
+void JsonbWriter::begin_object() {
+    guarded([&] { pushJsonbValue(&state_, WJB_BEGIN_OBJECT, nullptr); });
+    in_array_[++depth_] = false;
+}
+
+void JsonbWriter::end_object() {
+    guarded([&] { result_ = pushJsonbValue(&state_, WJB_END_OBJECT, nullptr); });
+    --depth_;
+}
+
+void JsonbWriter::begin_array() {
+    guarded([&] { pushJsonbValue(&state_, WJB_BEGIN_ARRAY, nullptr); });
+    in_array_[++depth_] = true;
+}
+
+void JsonbWriter::end_array() {
+    guarded([&] { result_ = pushJsonbValue(&state_, WJB_END_ARRAY, nullptr); });
+    --depth_;
+}
+
+void JsonbWriter::key(std::string_view k) {
+    JsonbValue v;
+    v.type = jbvString;
+    v.val.string.len = static_cast<int>(k.size());
+    guarded([&] {
+        v.val.string.val = pnstrdup(k.data(), k.size());
+        pushJsonbValue(&state_, WJB_KEY, &v);
+    });
+}
+
+void JsonbWriter::push_scalar(JsonbValue& v) {
+    JsonbIteratorToken token = in_array_[depth_] ? WJB_ELEM : WJB_VALUE;
+    guarded([&] { pushJsonbValue(&state_, token, &v); });
+}
+
+void JsonbWriter::string(std::string_view s) {
+    JsonbValue v;
+    v.type = jbvString;
+    v.val.string.len = static_cast<int>(s.size());
+    guarded([&] { v.val.string.val = pnstrdup(s.data(), s.size()); });
+    push_scalar(v);
+}
+
+void JsonbWriter::null() {
+    JsonbValue v;
+    v.type = jbvNull;
+    push_scalar(v);
+}
+
+void JsonbWriter::boolean(bool b) {
+    JsonbValue v;
+    v.type = jbvBool;
+    v.val.boolean = b;
+    push_scalar(v);
+}
+
+void JsonbWriter::int64(std::int64_t i) {
+    JsonbValue v;
+    v.type = jbvNumeric;
+    guarded([&] { v.val.numeric = int64_to_numeric(i); });
+    push_scalar(v);
+}
+
+void JsonbWriter::timestamptz(Micros us) {
+    char buf[MAXDATELEN + 1];
+    TimestampTz ts = from_unix_micros(us);
+    guarded([&] { JsonEncodeDateTime(buf, TimestampTzGetDatum(ts), TIMESTAMPTZOID, nullptr); });
+    string(buf);
+}
+
+Datum JsonbWriter::finish() {
+    Datum d;
+    guarded([&] { d = JsonbPGetDatum(JsonbValueToJsonb(result_)); });
+    return d;
+}
+
+}  // namespace convo::pg

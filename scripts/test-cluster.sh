@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the SQL suites against a throwaway cluster: pgTAP files with pg_prove, then the
+# scenario scripts (concurrency, commits) under tests/scenarios. Removes the cluster after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/cluster-lib.sh
+
+dir=$(mktemp -d /tmp/convo-test.XXXXXX)
+port=5439
+db=convo_test
+cleanup() { cluster_stop "$dir"; rm -rf "$dir"; }
+trap cleanup EXIT
+
+cluster_init "$dir" "$port" "$db"
+cluster_start "$dir"
+cluster_create_db "$dir" "$port" "$db"
+psql -X -q -h "$dir" -p "$port" -U postgres -d "$db" -c "CREATE EXTENSION pgtap"
+
+export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=$db
+status=0
+pg_prove --failures tests/pgtap/*.sql || status=1
+for s in tests/scenarios/*.sh; do
+    [ -e "$s" ] || continue
+    echo "# scenario $(basename "$s")"
+    bash "$s" || { echo "not ok: scenario $(basename "$s") failed"; status=1; }
+done
+if [ $status -ne 0 ]; then
+    echo "--- server log (tail) ---"; tail -n 40 "$dir/server.log" || true
+fi
+exit $status

@@ -1,0 +1,180 @@
+-- The inbox: raw webhook bodies, durable before the webhook is acknowledged.
+--
+-- An inbox item moves through one state machine, only through these functions:
+--   pending --claim--> processing --done--> done
+--                      processing --fail--> pending (retry after a backoff) | dead (kept)
+--                      processing --lease expires--> claimable again (its worker died)
+-- Nothing here deletes an item; housekeeping archives old ones.
+
+CREATE FUNCTION convo.setting(name text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog
+RETURN (SELECT s.value FROM convo.settings s WHERE s.name = setting.name);
+COMMENT ON FUNCTION convo.setting(text) IS 'Value of a convo tunable (table convo.settings)';
+
+-- Stores a raw webhook body; the caller acknowledges the webhook once this has committed.
+CREATE FUNCTION convo.inbox_put(source text, body text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    id bigint;
+BEGIN
+    IF source IS NULL OR source NOT IN ('whatsapp', 'twilio', 'vapi') THEN
+        RAISE EXCEPTION 'convo.inbox_put: unknown source %', quote_nullable(source)
+            USING ERRCODE = '22023', HINT = 'source is one of whatsapp, twilio, vapi';
+    END IF;
+    IF body IS NULL THEN
+        RAISE EXCEPTION 'convo.inbox_put: body must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    INSERT INTO convo.inbox (source, body) VALUES (source, body) RETURNING inbox_id INTO id;
+    -- One wake-up per transaction: identical notifications of a transaction are folded.
+    PERFORM pg_notify('convo_inbox', '');
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION convo.inbox_put(text, text) IS 'Stores a raw webhook body (source whatsapp|twilio|vapi) for ingestion; returns its inbox id';
+
+-- Claims up to n due items for this worker: FIFO, skipping items other workers hold.
+CREATE FUNCTION convo.inbox_claim(n int) RETURNS SETOF convo.inbox
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    max_attempts int := convo.setting('inbox.max_attempts')::int;
+BEGIN
+    IF n IS NULL OR n < 1 OR n > 10000 THEN
+        RAISE EXCEPTION 'convo.inbox_claim: n must be between 1 and 10000, got %', quote_nullable(n)
+            USING ERRCODE = '22023';
+    END IF;
+    -- Items whose worker died more often than allowed are kept as dead, not retried forever.
+    UPDATE convo.inbox i
+       SET state = 'dead', last_error = format('abandoned by its worker %s times', i.attempts),
+           processed_at = clock_timestamp()
+     WHERE i.state = 'processing' AND i.next_attempt_at <= clock_timestamp()
+       AND i.attempts >= max_attempts;
+
+    RETURN QUERY
+    WITH due AS (
+        SELECT i.inbox_id FROM convo.inbox i
+         WHERE i.state IN ('pending', 'processing') AND i.next_attempt_at <= clock_timestamp()
+         ORDER BY i.next_attempt_at, i.inbox_id
+         LIMIT n
+           FOR UPDATE SKIP LOCKED)
+    UPDATE convo.inbox i
+       SET state = 'processing', attempts = i.attempts + 1,
+           next_attempt_at = clock_timestamp() + convo.setting('inbox.lease')::interval
+      FROM due
+     WHERE i.inbox_id = due.inbox_id
+    RETURNING i.*;
+END
+$$;
+COMMENT ON FUNCTION convo.inbox_claim(int) IS 'Claims up to n due inbox items (FOR UPDATE SKIP LOCKED) for a lease; returns them';
+
+CREATE FUNCTION convo.inbox_item_state(id bigint, caller text) RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    s text;
+BEGIN
+    SELECT i.state INTO s FROM convo.inbox i WHERE i.inbox_id = id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%: unknown inbox item %', caller, quote_nullable(id) USING ERRCODE = 'P0002';
+    END IF;
+    RETURN s;
+END
+$$;
+
+-- Marks a claimed item ingested. False when it was not in processing (already done, dead).
+CREATE FUNCTION convo.inbox_done(id bigint, result jsonb DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    IF convo.inbox_item_state(id, 'convo.inbox_done') <> 'processing' THEN
+        RETURN false;
+    END IF;
+    UPDATE convo.inbox i
+       SET state = 'done', processed_at = clock_timestamp(), result = inbox_done.result
+     WHERE i.inbox_id = id;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION convo.inbox_done(bigint, jsonb) IS 'Marks a claimed inbox item as ingested (with the ingest result); false if it was not being processed';
+
+-- Records a failed attempt: retried after a doubling backoff, or kept as dead once attempts
+-- are used up or when the failure is permanent (the body can never be ingested).
+CREATE FUNCTION convo.inbox_fail(id bigint, error text, permanent boolean DEFAULT false)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    item convo.inbox;
+    delay interval;
+BEGIN
+    IF convo.inbox_item_state(id, 'convo.inbox_fail') <> 'processing' THEN
+        RAISE EXCEPTION 'convo.inbox_fail: inbox item % is not being processed', id USING ERRCODE = '55000';
+    END IF;
+    SELECT * INTO item FROM convo.inbox i WHERE i.inbox_id = id;
+    IF permanent OR item.attempts >= convo.setting('inbox.max_attempts')::int THEN
+        UPDATE convo.inbox i SET state = 'dead', last_error = coalesce(error, 'unknown error'),
+               processed_at = clock_timestamp()
+         WHERE i.inbox_id = id;
+        RETURN 'dead';
+    END IF;
+    delay := least(convo.setting('inbox.backoff_base')::interval * (2 ^ (item.attempts - 1)),
+                   convo.setting('inbox.backoff_max')::interval);
+    UPDATE convo.inbox i SET state = 'pending', last_error = coalesce(error, 'unknown error'),
+           next_attempt_at = clock_timestamp() + delay
+     WHERE i.inbox_id = id;
+    RETURN 'pending';
+END
+$$;
+COMMENT ON FUNCTION convo.inbox_fail(bigint, text, boolean) IS 'Records a failed ingest attempt: pending again after a backoff, or dead (kept with its error) when permanent or out of attempts';
+
+-- Claims up to n items and ingests each in its own subtransaction: one bad body is marked
+-- failed (dead when it can never be ingested) and the others still go in.
+CREATE FUNCTION convo.inbox_process(n int DEFAULT 100) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    item convo.inbox;
+    res jsonb;
+    done int := 0;
+    failed int := 0;
+    dead int := 0;
+    state text;
+    msg text;
+    code text;
+BEGIN
+    FOR item IN SELECT * FROM convo.inbox_claim(n) LOOP
+        BEGIN
+            res := convo.ingest_body(item.source, item.body);
+            PERFORM convo.inbox_done(item.inbox_id, res);
+            done := done + 1;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
+            -- Data exceptions (class 22: malformed or not a notification) never heal.
+            state := convo.inbox_fail(item.inbox_id, code || ': ' || msg, left(code, 2) = '22' OR code = '0A000');
+            IF state = 'dead' THEN dead := dead + 1; ELSE failed := failed + 1; END IF;
+        END;
+    END LOOP;
+    RETURN jsonb_build_object('done', done, 'retry', failed, 'dead', dead);
+END
+$$;
+COMMENT ON FUNCTION convo.inbox_process(int) IS 'Claims and ingests up to n inbox items in this transaction, each in a subtransaction; returns {done, retry, dead}';
+
+-- Depth and age of what waits, for health checks.
+CREATE FUNCTION convo.inbox_stats() RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+RETURN (SELECT jsonb_build_object(
+        'pending', count(*) FILTER (WHERE i.state IN ('pending', 'processing')),
+        'dead', count(*) FILTER (WHERE i.state = 'dead'),
+        'oldest_pending_seconds', coalesce(extract(epoch FROM now() - min(i.received_at)
+                                      FILTER (WHERE i.state IN ('pending', 'processing'))), 0))
+        FROM convo.inbox i);
+COMMENT ON FUNCTION convo.inbox_stats() IS 'Inbox depth ({pending, dead, oldest_pending_seconds})';

@@ -1,0 +1,66 @@
+-- Triggers that keep each conversation's summary columns in step with its messages, in the
+-- same transaction as the message: the window (last_inbound_at), the entry point, the
+-- unread count. free_window() reads only these columns, never the messages.
+
+CREATE FUNCTION convo.on_message_inserted() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    IF NEW.direction = 'in' THEN
+        UPDATE convo.conversations c SET
+            last_inbound_at = greatest(c.last_inbound_at, NEW.sent_at),
+            last_message_at = greatest(c.last_message_at, NEW.sent_at),
+            unread_count = c.unread_count + 1,
+            status = 'open',
+            closed_at = NULL,
+            -- A referral (ad or post click) starts a new entry point; the 72 h free window
+            -- opens only when the business answers it within 24 h (see on outbound below).
+            entry_point_source = CASE WHEN NEW.payload ? 'referral'
+                THEN coalesce(NEW.payload #>> '{referral,source_type}', 'unknown') ELSE c.entry_point_source END,
+            entry_point_at = CASE WHEN NEW.payload ? 'referral' THEN NEW.sent_at ELSE c.entry_point_at END,
+            entry_point_replied_at = CASE WHEN NEW.payload ? 'referral' THEN NULL ELSE c.entry_point_replied_at END,
+            entry_point_referral = CASE WHEN NEW.payload ? 'referral' THEN NEW.payload -> 'referral' ELSE c.entry_point_referral END,
+            updated_at = now()
+        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
+    ELSE
+        -- Outbound messages never open or extend the window.
+        UPDATE convo.conversations c SET
+            last_outbound_at = greatest(c.last_outbound_at, NEW.sent_at),
+            last_message_at = greatest(c.last_message_at, NEW.sent_at),
+            unread_count = 0,
+            entry_point_replied_at = CASE
+                WHEN c.entry_point_at IS NOT NULL AND c.entry_point_replied_at IS NULL
+                     AND NEW.sent_at >= c.entry_point_at
+                     AND NEW.sent_at < c.entry_point_at + interval '24 hours'
+                THEN NEW.sent_at ELSE c.entry_point_replied_at END,
+            updated_at = now()
+        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION convo.on_message_inserted() IS 'Trigger: an inserted message updates its conversation (window, entry point, unread count, timestamps)';
+
+CREATE TRIGGER message_inserted AFTER INSERT ON convo.messages
+    FOR EACH ROW EXECUTE FUNCTION convo.on_message_inserted();
+
+-- Statuses arrive out of order (a late 'delivered' after 'read'): never move backwards.
+CREATE FUNCTION convo.on_message_status_change() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    IF convo.status_rank(NEW.status) < convo.status_rank(OLD.status) THEN
+        NEW.status := OLD.status;
+        NEW.status_at := OLD.status_at;
+        NEW.error_code := OLD.error_code;
+        NEW.error := OLD.error;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION convo.on_message_status_change() IS 'Trigger: keeps message statuses monotonic (pending < accepted < sent < failed < delivered < read < played)';
+
+CREATE TRIGGER message_status_monotonic BEFORE UPDATE OF status ON convo.messages
+    FOR EACH ROW EXECUTE FUNCTION convo.on_message_status_change();

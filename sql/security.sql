@@ -1,0 +1,70 @@
+-- PostgREST roles, grants and row-level security, Supabase style.
+--
+--   anon           no access to any convo data
+--   authenticated  the API functions, and its own account's rows only: RLS compares each
+--                  row's account_id with the JWT claim account_id (convo.current_account_id())
+--   service_role   the sidecar and admin tools: every function, bypasses RLS
+--
+-- Role names can be changed before CREATE EXTENSION with the settings convo.anon_role,
+-- convo.authenticated_role and convo.service_role (e.g. ALTER DATABASE ... SET ...). Roles
+-- that do not exist are created NOLOGIN; PostgREST's authenticator must be granted them.
+
+DO $$
+DECLARE
+    anon text := coalesce(nullif(current_setting('convo.anon_role', true), ''), 'anon');
+    authed text := coalesce(nullif(current_setting('convo.authenticated_role', true), ''), 'authenticated');
+    service text := coalesce(nullif(current_setting('convo.service_role', true), ''), 'service_role');
+    t text;
+    tenant_tables text[] := ARRAY['accounts', 'bot_profiles', 'contacts', 'conversations', 'messages',
+                                  'message_statuses', 'products', 'carts', 'cart_items', 'orders', 'templates'];
+    -- Tables an authenticated caller may change (its own account's rows, through RLS).
+    writable text[] := ARRAY['bot_profiles', 'contacts', 'conversations', 'messages', 'products',
+                             'carts', 'cart_items', 'orders', 'templates'];
+    -- Functions an authenticated caller may run; everything else is for service_role.
+    api text[] := ARRAY['convo.free_window(uuid, timestamptz)', 'convo.can_send_freeform(uuid)',
+                        'convo.record_outbound(uuid, text, jsonb, timestamptz)',
+                        'convo.current_account_id()', 'convo.status_rank(text)',
+                        'convo.phone_digits(text)', 'convo.outbound_body(jsonb)'];
+    f text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = anon) THEN
+        EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', anon);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = authed) THEN
+        EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', authed);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = service) THEN
+        EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT BYPASSRLS', service);
+    END IF;
+
+    EXECUTE format('GRANT USAGE ON SCHEMA convo TO %I, %I, %I', anon, authed, service);
+
+    -- Functions: nothing for PUBLIC; the API for authenticated; all for service_role.
+    EXECUTE 'REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA convo FROM PUBLIC';
+    EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA convo TO %I', service);
+    FOREACH f IN ARRAY api LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, authed);
+    END LOOP;
+
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA convo TO %I', service);
+    EXECUTE format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA convo TO %I', service);
+
+    FOREACH t IN ARRAY tenant_tables LOOP
+        EXECUTE format('ALTER TABLE convo.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('GRANT SELECT ON convo.%I TO %I', t, authed);
+        -- The scalar subquery makes the claim lookup an InitPlan: once per statement.
+        EXECUTE format('CREATE POLICY own_account ON convo.%I TO %I '
+                       'USING (account_id = (SELECT convo.current_account_id())) '
+                       'WITH CHECK (account_id = (SELECT convo.current_account_id()))', t, authed);
+    END LOOP;
+    FOREACH t IN ARRAY writable LOOP
+        EXECUTE format('GRANT INSERT, UPDATE, DELETE ON convo.%I TO %I', t, authed);
+    END LOOP;
+    EXECUTE format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA convo TO %I', authed);
+
+    -- Queue and routing tables hold other accounts' payloads: service_role only.
+    FOREACH t IN ARRAY ARRAY['inbox', 'unroutable', 'settings'] LOOP
+        EXECUTE format('ALTER TABLE convo.%I ENABLE ROW LEVEL SECURITY', t);
+    END LOOP;
+END
+$$;

@@ -1,0 +1,242 @@
+-- convo data model.
+--
+-- Glossary
+--   account       one WhatsApp business number (a tenant); every tenant table carries account_id
+--                 and has it first in its primary key, so the schema can be distributed by account.
+--   contact       a customer, known by BSUID (user_id) and/or phone (wa_id).
+--   conversation  the thread between one account and one contact; reopened when closed.
+--   window        the 24 h customer-service window opened by the customer's last inbound message.
+--   entry point   a conversation started from a Click-to-WhatsApp ad or Page button; the business
+--                 reply within 24 h opens a 72 h free entry point window.
+--   inbox item    a raw webhook body, stored before it is acknowledged, ingested later.
+
+\echo Use "CREATE EXTENSION convo" to load this file. \quit
+
+-- Message status order: a status only ever moves up this ladder. 'failed' sits above 'sent'
+-- (the send failed after Meta accepted it) and below 'delivered' (another device got it).
+CREATE FUNCTION convo.status_rank(status text) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE status
+    WHEN 'pending' THEN 0 WHEN 'accepted' THEN 1 WHEN 'sent' THEN 2 WHEN 'failed' THEN 3
+    WHEN 'delivered' THEN 4 WHEN 'read' THEN 5 WHEN 'played' THEN 6 ELSE -1 END;
+COMMENT ON FUNCTION convo.status_rank(text) IS 'Position of a message status on the one-way ladder pending < accepted < sent < failed < delivered < read < played';
+
+CREATE TABLE convo.accounts (
+    account_id           uuid NOT NULL DEFAULT gen_random_uuid(),
+    name                 text NOT NULL CHECK (name <> ''),
+    phone_number_id      text NOT NULL CHECK (phone_number_id ~ '^[0-9]+$'),
+    display_phone_number text NOT NULL CHECK (display_phone_number ~ '^[0-9]+$'),
+    waba_id              text,
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id)
+);
+-- Webhooks route by phone_number_id (Meta) or by the business number (Twilio's To).
+CREATE UNIQUE INDEX accounts_phone_number_id_key ON convo.accounts (phone_number_id);
+CREATE UNIQUE INDEX accounts_display_phone_number_key ON convo.accounts (display_phone_number);
+
+CREATE TABLE convo.bot_profiles (
+    account_id      uuid NOT NULL REFERENCES convo.accounts ON DELETE CASCADE,
+    bot_profile_id  uuid NOT NULL DEFAULT gen_random_uuid(),
+    name            text NOT NULL,
+    is_default      boolean NOT NULL DEFAULT false,
+    settings        jsonb NOT NULL DEFAULT '{}',
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, bot_profile_id),
+    UNIQUE (account_id, name)
+);
+CREATE UNIQUE INDEX bot_profiles_one_default ON convo.bot_profiles (account_id) WHERE is_default;
+
+CREATE TABLE convo.contacts (
+    account_id      uuid NOT NULL REFERENCES convo.accounts ON DELETE CASCADE,
+    contact_id      uuid NOT NULL DEFAULT gen_random_uuid(),
+    user_id         text,          -- business-scoped user id (BSUID), preferred key
+    parent_user_id  text,
+    wa_id           text,          -- phone digits; may be absent for username users
+    username        text,
+    profile_name    text,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, contact_id),
+    CHECK (user_id IS NOT NULL OR wa_id IS NOT NULL)
+);
+CREATE UNIQUE INDEX contacts_account_user_id_key ON convo.contacts (account_id, user_id);
+CREATE UNIQUE INDEX contacts_account_wa_id_key ON convo.contacts (account_id, wa_id);
+
+CREATE TABLE convo.conversations (
+    account_id          uuid NOT NULL,
+    conversation_id     uuid NOT NULL DEFAULT gen_random_uuid(),
+    contact_id          uuid NOT NULL,
+    status              text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+    bot_enabled         boolean NOT NULL DEFAULT true,
+    needs_human         boolean NOT NULL DEFAULT false,
+    bot_profile_id      uuid,
+    current_step        text,
+    last_inbound_at     timestamptz,   -- drives the 24 h window
+    last_outbound_at    timestamptz,
+    last_message_at     timestamptz,
+    unread_count        int NOT NULL DEFAULT 0,
+    entry_point_source  text,          -- referral source_type: ad, post, ...
+    entry_point_at      timestamptz,   -- when the customer came in through the entry point
+    entry_point_replied_at timestamptz,-- first business reply within 24 h: starts the 72 h window
+    entry_point_referral jsonb,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    closed_at           timestamptz,
+    PRIMARY KEY (account_id, conversation_id),
+    UNIQUE (account_id, contact_id),
+    FOREIGN KEY (account_id, contact_id) REFERENCES convo.contacts ON DELETE CASCADE,
+    FOREIGN KEY (account_id, bot_profile_id) REFERENCES convo.bot_profiles
+);
+-- API functions take a conversation id alone: this makes that lookup one index probe.
+CREATE INDEX conversations_conversation_id ON convo.conversations (conversation_id);
+CREATE INDEX conversations_account_updated ON convo.conversations (account_id, updated_at DESC);
+
+CREATE TABLE convo.messages (
+    account_id       uuid NOT NULL,
+    message_id       bigint GENERATED ALWAYS AS IDENTITY,
+    conversation_id  uuid NOT NULL,
+    wamid            text NOT NULL,
+    direction        text NOT NULL CHECK (direction IN ('in', 'out')),
+    type             text NOT NULL,
+    body             text,            -- text, caption, button title, ...: what a reader sees
+    payload          jsonb NOT NULL,  -- the original message object (or the send body)
+    reply_to_wamid   text,
+    media_id         text,
+    media_mime       text,
+    media_sha256     text,
+    media_storage_url text,
+    status           text NOT NULL DEFAULT 'pending' CHECK (convo.status_rank(status) >= 0),
+    status_at        timestamptz,
+    error_code       int,
+    error            jsonb,
+    sent_at          timestamptz NOT NULL,           -- timestamp from the payload
+    received_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, message_id),
+    UNIQUE (account_id, wamid),
+    FOREIGN KEY (account_id, conversation_id) REFERENCES convo.conversations ON DELETE CASCADE
+);
+CREATE INDEX messages_conversation_sent ON convo.messages (account_id, conversation_id, sent_at DESC);
+
+-- Every status event once, in arrival order. A status may arrive before the message it
+-- belongs to is recorded (the send's response and the webhook race): record_outbound
+-- applies what is waiting here.
+CREATE TABLE convo.message_statuses (
+    account_id   uuid NOT NULL REFERENCES convo.accounts ON DELETE CASCADE,
+    wamid        text NOT NULL,
+    status       text NOT NULL CHECK (convo.status_rank(status) >= 0),
+    status_at    timestamptz NOT NULL,
+    error_code   int,
+    payload      jsonb NOT NULL,
+    received_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, wamid, status)
+);
+
+CREATE TABLE convo.products (
+    account_id  uuid NOT NULL REFERENCES convo.accounts ON DELETE CASCADE,
+    product_id  uuid NOT NULL DEFAULT gen_random_uuid(),
+    sku         text NOT NULL,
+    name        text NOT NULL,
+    price       numeric(12, 2) NOT NULL CHECK (price >= 0),
+    currency    text NOT NULL DEFAULT 'USD',
+    stock       int NOT NULL DEFAULT 0,
+    attributes  jsonb NOT NULL DEFAULT '{}',
+    active      boolean NOT NULL DEFAULT true,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, product_id),
+    UNIQUE (account_id, sku)
+);
+
+CREATE TABLE convo.carts (
+    account_id   uuid NOT NULL,
+    cart_id      uuid NOT NULL DEFAULT gen_random_uuid(),
+    contact_id   uuid NOT NULL,
+    status       text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'ordered', 'expired')),
+    expires_at   timestamptz NOT NULL DEFAULT now() + interval '24 hours',
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, cart_id),
+    FOREIGN KEY (account_id, contact_id) REFERENCES convo.contacts ON DELETE CASCADE
+);
+CREATE INDEX carts_contact_expiry ON convo.carts (account_id, contact_id, expires_at);
+
+CREATE TABLE convo.cart_items (
+    account_id  uuid NOT NULL,
+    cart_id     uuid NOT NULL,
+    product_id  uuid NOT NULL,
+    quantity    int NOT NULL CHECK (quantity > 0),
+    unit_price  numeric(12, 2) NOT NULL,
+    added_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, cart_id, product_id),
+    FOREIGN KEY (account_id, cart_id) REFERENCES convo.carts ON DELETE CASCADE,
+    FOREIGN KEY (account_id, product_id) REFERENCES convo.products
+);
+
+CREATE TABLE convo.orders (
+    account_id   uuid NOT NULL,
+    order_id     uuid NOT NULL DEFAULT gen_random_uuid(),
+    contact_id   uuid NOT NULL,
+    cart_id      uuid,
+    status       text NOT NULL DEFAULT 'placed',
+    total        numeric(12, 2) NOT NULL DEFAULT 0,
+    currency     text NOT NULL DEFAULT 'USD',
+    items        jsonb NOT NULL DEFAULT '[]',
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, order_id),
+    FOREIGN KEY (account_id, contact_id) REFERENCES convo.contacts ON DELETE CASCADE
+);
+CREATE INDEX orders_contact_created ON convo.orders (account_id, contact_id, created_at DESC);
+
+CREATE TABLE convo.templates (
+    account_id  uuid NOT NULL REFERENCES convo.accounts ON DELETE CASCADE,
+    name        text NOT NULL,
+    language    text NOT NULL,
+    category    text NOT NULL CHECK (category IN ('marketing', 'utility', 'authentication')),
+    status      text NOT NULL DEFAULT 'approved',
+    components  jsonb NOT NULL DEFAULT '[]',
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, name, language)
+);
+
+-- Webhook payloads nobody could route (unknown business number): kept with the reason.
+-- No account_id: by definition none is known. A local table, like the inbox.
+CREATE TABLE convo.unroutable (
+    unroutable_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source         text NOT NULL,
+    address        text,          -- the phone_number_id or number we could not match
+    reason         text NOT NULL,
+    payload        jsonb NOT NULL,
+    received_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Raw webhook bodies, written before the webhook is acknowledged. The body is text, not
+-- jsonb: a body may carry the JSON escape \u0000, which jsonb refuses; ingest drops those
+-- NUL characters. No account_id: the body is stored before it is routed.
+CREATE TABLE convo.inbox (
+    inbox_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source          text NOT NULL CHECK (source IN ('whatsapp', 'twilio', 'vapi')),
+    body            text NOT NULL,
+    received_at     timestamptz NOT NULL DEFAULT now(),
+    state           text NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'processing', 'done', 'dead')),
+    attempts        int NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),   -- also the lease end while processing
+    last_error      text,
+    processed_at    timestamptz,
+    result          jsonb
+);
+CREATE INDEX inbox_claimable ON convo.inbox (next_attempt_at, inbox_id)
+    WHERE state IN ('pending', 'processing');
+
+-- Tunables, one row each; read by the functions that need them.
+CREATE TABLE convo.settings (
+    name   text PRIMARY KEY,
+    value  text NOT NULL,
+    description text NOT NULL
+);
+INSERT INTO convo.settings VALUES
+    ('inbox.max_attempts', '5', 'ingest attempts before an inbox item is kept as dead'),
+    ('inbox.lease', '60 seconds', 'how long a claimed inbox item stays with its worker before others may claim it'),
+    ('inbox.backoff_base', '2 seconds', 'first retry delay; doubles per attempt'),
+    ('inbox.backoff_max', '10 minutes', 'longest retry delay');
+SELECT pg_catalog.pg_extension_config_dump('convo.settings', '');
