@@ -28,6 +28,7 @@ RETURNS uuid
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
 AS $$
+#variable_conflict use_column
 DECLARE
     digits text := convo.phone_digits(display_phone_number);
     id uuid;
