@@ -16,6 +16,7 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
 AS $$
+#variable_conflict use_column
 DECLARE
     conv record;
     id bigint;
