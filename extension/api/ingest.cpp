@@ -1,14 +1,320 @@
-// SQL API: convo.ingest / convo.ingest_body (in progress).
+// SQL API: convo.ingest(source, payload jsonb) and convo.ingest_body(source, body text).
+//
+// Parsing is pure C++ (core/whatsapp_notification, core/twilio_notification); this file
+// writes the parsed events with statements prepared once per backend. Every write is
+// idempotent (ON CONFLICT on the natural keys), so the same payload ingested twice, or by
+// two sessions at once, leaves the same rows as once.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/json_input.hpp"
+#include "core/twilio_notification.hpp"
+#include "core/whatsapp_notification.hpp"
 #include "pg/function.hpp"
+#include "pg/spi.hpp"
+
+namespace convo::api {
+namespace {
+
+using pg::KeptPlan;
+
+KeptPlan route_by_phone_number_id{
+    "SELECT account_id FROM convo.accounts WHERE phone_number_id = $1", 1, {TEXTOID}};
+KeptPlan route_by_phone_number{
+    "SELECT account_id FROM convo.accounts WHERE display_phone_number = $1", 1, {TEXTOID}};
+KeptPlan keep_unroutable{
+    "INSERT INTO convo.unroutable (source, address, reason, payload) VALUES ($1, $2, $3, $4)",
+    4, {TEXTOID, TEXTOID, TEXTOID, JSONBOID}};
+
+KeptPlan contact_by_user_id{
+    "SELECT contact_id, profile_name, wa_id FROM convo.contacts"
+    " WHERE account_id = $1 AND user_id = $2", 2, {UUIDOID, TEXTOID}};
+KeptPlan contact_by_wa_id{
+    "SELECT contact_id, profile_name, user_id FROM convo.contacts"
+    " WHERE account_id = $1 AND wa_id = $2", 2, {UUIDOID, TEXTOID}};
+KeptPlan insert_contact{
+    "INSERT INTO convo.contacts (account_id, user_id, parent_user_id, wa_id, username, profile_name)"
+    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING contact_id",
+    6, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}};
+// Fills in what we learn about a known contact. A phone or BSUID another contact already
+// holds is left alone rather than violating uniqueness.
+KeptPlan update_contact{
+    "UPDATE convo.contacts c SET"
+    "  profile_name = coalesce($3, c.profile_name),"
+    "  username = coalesce($6, c.username),"
+    "  user_id = CASE WHEN c.user_id IS NULL AND $4::text IS NOT NULL AND NOT EXISTS"
+    "    (SELECT 1 FROM convo.contacts o WHERE o.account_id = $1 AND o.user_id = $4)"
+    "    THEN $4 ELSE c.user_id END,"
+    "  wa_id = CASE WHEN c.wa_id IS NULL AND $5::text IS NOT NULL AND NOT EXISTS"
+    "    (SELECT 1 FROM convo.contacts o WHERE o.account_id = $1 AND o.wa_id = $5)"
+    "    THEN $5 ELSE c.wa_id END,"
+    "  updated_at = now()"
+    " WHERE c.account_id = $1 AND c.contact_id = $2",
+    6, {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}};
+// A system message announced a new phone number or BSUID for this contact.
+KeptPlan rekey_contact{
+    "UPDATE convo.contacts c SET"
+    "  wa_id = CASE WHEN $3::text IS NOT NULL AND NOT EXISTS"
+    "    (SELECT 1 FROM convo.contacts o WHERE o.account_id = $1 AND o.wa_id = $3)"
+    "    THEN $3 ELSE c.wa_id END,"
+    "  user_id = CASE WHEN $4::text IS NOT NULL AND NOT EXISTS"
+    "    (SELECT 1 FROM convo.contacts o WHERE o.account_id = $1 AND o.user_id = $4)"
+    "    THEN $4 ELSE c.user_id END,"
+    "  updated_at = now()"
+    " WHERE c.account_id = $1 AND c.contact_id = $2",
+    4, {UUIDOID, UUIDOID, TEXTOID, TEXTOID}};
+
+KeptPlan conversation_of_contact{
+    "SELECT conversation_id FROM convo.conversations WHERE account_id = $1 AND contact_id = $2",
+    2, {UUIDOID, UUIDOID}};
+KeptPlan insert_conversation{
+    "INSERT INTO convo.conversations (account_id, contact_id, bot_profile_id)"
+    " VALUES ($1, $2, (SELECT bot_profile_id FROM convo.bot_profiles"
+    "                  WHERE account_id = $1 AND is_default))"
+    " ON CONFLICT (account_id, contact_id) DO NOTHING RETURNING conversation_id",
+    2, {UUIDOID, UUIDOID}};
+
+// The AFTER INSERT trigger on messages updates the conversation (window, unread, reopen).
+KeptPlan insert_inbound{
+    "INSERT INTO convo.messages (account_id, conversation_id, wamid, direction, type, body,"
+    "  payload, reply_to_wamid, media_id, media_mime, media_sha256, status, status_at, sent_at)"
+    " VALUES ($1, $2, $3, 'in', $4, $5, $6, $7, $8, $9, $10, 'delivered', $11, $11)"
+    " ON CONFLICT (account_id, wamid) DO NOTHING RETURNING message_id",
+    11, {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
+         TEXTOID, TIMESTAMPTZOID}};
+
+// Each (wamid, status) once; the message moves only up the status ladder.
+KeptPlan insert_status{
+    "INSERT INTO convo.message_statuses (account_id, wamid, status, status_at, error_code, payload)"
+    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1",
+    6, {UUIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, JSONBOID}};
+KeptPlan apply_status{
+    "UPDATE convo.messages m SET status = $3, status_at = $4,"
+    "  error_code = coalesce($5, m.error_code),"
+    "  error = coalesce($6::jsonb -> 'errors', m.error)"
+    " WHERE m.account_id = $1 AND m.wamid = $2"
+    "   AND convo.status_rank(m.status) < convo.status_rank($3)",
+    6, {UUIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, JSONBOID}};
+
+struct Counts {
+    std::int64_t messages = 0;
+    std::int64_t duplicates = 0;
+    std::int64_t statuses = 0;
+    std::int64_t unroutable = 0;
+    std::int64_t ignored = 0;
+    std::vector<pg::Uuid> awaiting_reply;  // conversations with a new customer message
+};
+
+class Ingest {
+public:
+    Ingest(std::string source) : source_(std::move(source)) {}
+
+    Counts apply(Notification& n) {
+        counts_.ignored = n.ignored;
+        for (Batch& batch : n.batches) apply_batch(batch);
+        spi_.finish();
+        return counts_;
+    }
+
+private:
+    std::optional<pg::Uuid> route(const Batch& batch) {
+        pg::Params p;
+        p.text(batch.address);
+        KeptPlan& plan = batch.address_kind == AddressKind::phone_number_id ? route_by_phone_number_id
+                                                                            : route_by_phone_number;
+        pg::Rows rows = spi_.execute(plan, p, false, 1);
+        if (rows.empty()) return std::nullopt;
+        return rows.uuid(0, 1);
+    }
+
+    void apply_batch(Batch& batch) {
+        auto account = route(batch);
+        if (!account) {
+            pg::Params p;
+            const char* what = batch.address_kind == AddressKind::phone_number_id ? "phone_number_id"
+                                                                                  : "business number";
+            p.text(source_).text(batch.address)
+                .text(std::string("no account has ") + what + " " + batch.address)
+                .jsonb(batch.raw_json);
+            spi_.execute(keep_unroutable, p, false);
+            ++counts_.unroutable;
+            return;
+        }
+        // One order for every session (by sender) so concurrent ingests lock contacts and
+        // conversations in the same order and cannot deadlock each other.
+        std::stable_sort(batch.messages.begin(), batch.messages.end(),
+                         [](const InboundMessage& a, const InboundMessage& b) {
+                             return sender_key(a.sender) < sender_key(b.sender);
+                         });
+        for (const InboundMessage& m : batch.messages) apply_message(*account, m);
+        for (const StatusEvent& s : batch.statuses) apply_status_event(*account, s);
+    }
+
+    static std::string sender_key(const Sender& s) {
+        return s.user_id ? "u:" + *s.user_id : "w:" + s.wa_id.value_or("");
+    }
+
+    std::optional<pg::Uuid> find_contact(const pg::Uuid& account, const Sender& s) {
+        if (s.user_id) {
+            pg::Params p;
+            p.uuid(account).text(*s.user_id);
+            pg::Rows rows = spi_.execute(contact_by_user_id, p, false, 1);
+            if (!rows.empty()) {
+                auto id = rows.uuid(0, 1);
+                if (s.profile_name != rows.str(0, 2) || (s.wa_id && !rows.str(0, 3)))
+                    update_contact_row(account, *id, s);
+                return id;
+            }
+        }
+        if (s.wa_id) {
+            pg::Params p;
+            p.uuid(account).text(*s.wa_id);
+            pg::Rows rows = spi_.execute(contact_by_wa_id, p, false, 1);
+            if (!rows.empty()) {
+                auto id = rows.uuid(0, 1);
+                if ((s.profile_name && s.profile_name != rows.str(0, 2)) || (s.user_id && !rows.str(0, 3)))
+                    update_contact_row(account, *id, s);
+                return id;
+            }
+        }
+        return std::nullopt;
+    }
+
+    void update_contact_row(const pg::Uuid& account, const pg::Uuid& contact, const Sender& s) {
+        pg::Params p;
+        p.uuid(account).uuid(contact).opt_text(s.profile_name).opt_text(s.user_id)
+            .opt_text(s.wa_id).opt_text(s.username);
+        spi_.execute(update_contact, p, false);
+    }
+
+    pg::Uuid contact_for(const pg::Uuid& account, const Sender& s) {
+        if (auto id = find_contact(account, s)) return *id;
+        pg::Params p;
+        p.uuid(account).opt_text(s.user_id).opt_text(s.parent_user_id).opt_text(s.wa_id)
+            .opt_text(s.username).opt_text(s.profile_name);
+        pg::Rows rows = spi_.execute(insert_contact, p, false);
+        if (!rows.empty()) return *rows.uuid(0, 1);
+        // Another session created it first: it is committed and visible now.
+        if (auto id = find_contact(account, s)) return *id;
+        throw Error(sqlstate::internal, "convo.ingest: could not create or find contact " + sender_key(s));
+    }
+
+    pg::Uuid conversation_for(const pg::Uuid& account, const pg::Uuid& contact) {
+        pg::Params p;
+        p.uuid(account).uuid(contact);
+        pg::Rows found = spi_.execute(conversation_of_contact, p, false, 1);
+        if (!found.empty()) return *found.uuid(0, 1);
+        pg::Rows inserted = spi_.execute(insert_conversation, p, false);
+        if (!inserted.empty()) return *inserted.uuid(0, 1);
+        pg::Rows again = spi_.execute(conversation_of_contact, p, false, 1);
+        if (!again.empty()) return *again.uuid(0, 1);
+        throw Error(sqlstate::internal, "convo.ingest: could not create or find a conversation");
+    }
+
+    void apply_message(const pg::Uuid& account, const InboundMessage& m) {
+        pg::Uuid contact = contact_for(account, m.sender);
+        pg::Uuid conversation = conversation_for(account, contact);
+        pg::Params p;
+        p.uuid(account).uuid(conversation).text(m.wamid).text(m.type).opt_text(m.body)
+            .jsonb(m.payload_json).opt_text(m.reply_to_wamid).opt_text(m.media_id)
+            .opt_text(m.media_mime).opt_text(m.media_sha256).timestamptz(m.sent_at);
+        pg::Rows rows = spi_.execute(insert_inbound, p, false);
+        if (rows.empty()) {
+            ++counts_.duplicates;
+            return;
+        }
+        ++counts_.messages;
+        if (m.new_wa_id || m.new_user_id) {
+            pg::Params r;
+            r.uuid(account).uuid(contact).opt_text(m.new_wa_id).opt_text(m.new_user_id);
+            spi_.execute(rekey_contact, r, false);
+        }
+        // Reactions and system notices do not ask for an answer.
+        if (m.type != "reaction" && m.type != "system" &&
+            std::find(counts_.awaiting_reply.begin(), counts_.awaiting_reply.end(), conversation) ==
+                counts_.awaiting_reply.end())
+            counts_.awaiting_reply.push_back(conversation);
+    }
+
+    void apply_status_event(const pg::Uuid& account, const StatusEvent& s) {
+        pg::Params p;
+        p.uuid(account).text(s.wamid).text(s.status).timestamptz(s.at).opt_int4(s.error_code)
+            .jsonb(s.payload_json);
+        pg::Rows inserted = spi_.execute(insert_status, p, false);
+        if (inserted.empty()) {
+            ++counts_.duplicates;
+            return;
+        }
+        ++counts_.statuses;
+        spi_.execute(apply_status, p, false);
+    }
+
+    std::string source_;
+    pg::Spi spi_;
+    Counts counts_;
+};
+
+Datum result_jsonb(const Counts& c) {
+    pg::JsonbWriter out;
+    out.begin_object();
+    out.key("messages");
+    out.int64(c.messages);
+    out.key("duplicates");
+    out.int64(c.duplicates);
+    out.key("statuses");
+    out.int64(c.statuses);
+    out.key("unroutable");
+    out.int64(c.unroutable);
+    out.key("ignored");
+    out.int64(c.ignored);
+    out.key("conversations");
+    out.begin_array();
+    for (const auto& id : c.awaiting_reply) out.string(pg::uuid_to_string(id));
+    out.end_array();
+    out.end_object();
+    return out.finish();
+}
+
+std::string required_source(FunctionCallInfo fcinfo, const char* function) {
+    auto source = pg::arg_text(fcinfo, 0);
+    if (!source) throw Error(sqlstate::null_value, std::string(function) + ": source must not be NULL");
+    if (*source != "whatsapp" && *source != "twilio" && *source != "vapi")
+        throw Error(sqlstate::invalid_parameter, std::string(function) + ": unknown source \"" + *source + "\"",
+                    {}, "source is one of whatsapp, twilio, vapi");
+    if (*source == "vapi")
+        throw Error(sqlstate::not_supported, std::string(function) + ": vapi payloads are not ingested yet");
+    return *source;
+}
+
+Datum ingest(const std::string& source, const nlohmann::json& doc) {
+    Notification n = source == "whatsapp" ? parse_whatsapp_notification(doc)
+                                          : parse_twilio_notification(doc, pg::transaction_now());
+    Counts counts = Ingest(source).apply(n);
+    return result_jsonb(counts);
+}
+
+}  // namespace
+}  // namespace convo::api
 
 using namespace convo;
 
 CONVO_FUNCTION(convo_ingest) {
-    (void)fcinfo;
-    throw Error(sqlstate::not_supported, "convo.ingest: not built yet");
+    const char* fn = "convo.ingest";
+    std::string source = api::required_source(fcinfo, fn);
+    auto payload = pg::arg_jsonb_text(fcinfo, 1);
+    if (!payload) throw Error(sqlstate::null_value, std::string(fn) + ": payload must not be NULL");
+    return api::ingest(source, nlohmann::json::parse(*payload));
 }
 
 CONVO_FUNCTION(convo_ingest_body) {
-    (void)fcinfo;
-    throw Error(sqlstate::not_supported, "convo.ingest_body: not built yet");
+    const char* fn = "convo.ingest_body";
+    std::string source = api::required_source(fcinfo, fn);
+    auto body = pg::arg_text(fcinfo, 1);
+    if (!body) throw Error(sqlstate::null_value, std::string(fn) + ": body must not be NULL");
+    // Twilio posts a form; a JSON object (as convo.ingest takes) is accepted too.
+    bool form = source == "twilio" && body->find_first_not_of(" \t\r\n") != std::string::npos &&
+                (*body)[body->find_first_not_of(" \t\r\n")] != '{';
+    nlohmann::json doc = form ? twilio_form_to_json(*body) : parse_webhook_json(*body);
+    return api::ingest(source, doc);
 }
