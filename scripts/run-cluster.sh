@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# A persistent local cluster for trying convo by hand (make run / make stop).
+#
+#   scripts/run-cluster.sh start   create it on first use (database, extensions, demo data),
+#                                  start it otherwise; prints how to connect
+#   scripts/run-cluster.sh stop    stop it; the data stays for the next start
+#
+# The cluster lives in ./.convo (data in .convo/data, socket in .convo). It listens on the
+# socket and on 127.0.0.1, port CONVO_PORT (5433); the database is CONVO_DB (convo).
+#
+# As root the server runs as 'postgres', which must be able to reach .convo. When it cannot
+# (a repository under /root, say) or the socket path would be too long, the cluster goes to
+# /var/tmp/convo-<hash of the repository path> and .convo is a symlink to it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/cluster-lib.sh
+
+repo=$(pwd -P)
+link=$repo/.convo
+port=${CONVO_PORT:-5433}
+db=${CONVO_DB:-convo}
+listen=127.0.0.1
+demo_phone_number_id=100200300400
+demo_wa_id=15550142871
+
+die() {
+    echo "convo: $*" >&2
+    exit 1
+}
+
+# as_pg_ok CMD...: whether CMD succeeds as the cluster's OS user (quietly).
+as_pg_ok() {
+    as_pg "$@" > /dev/null 2>&1
+}
+
+# Where the cluster of this repository lives, creating nothing.
+existing_dir() {
+    if [ -L "$link" ]; then
+        readlink -f "$link"
+    elif [ -d "$link" ]; then
+        echo "$link"
+    fi
+}
+
+# Where a new cluster goes: .convo itself, or a private directory under /var/tmp linked from it.
+new_dir() {
+    local socket=$link/.s.PGSQL.$port.lock
+    # Unix socket paths are limited to 107 bytes.
+    if [ ${#socket} -lt 100 ] && { [ "$(id -u)" -ne 0 ] || as_pg_ok test -x "$repo"; }; then
+        echo "$link"
+        return
+    fi
+    local dir
+    dir=/var/tmp/convo-$(printf '%s' "$repo" | sha256sum | cut -c1-12)
+    if [ -e "$dir" ] || [ -L "$dir" ]; then
+        # A world-writable parent: only reuse a directory that is really ours.
+        [ -d "$dir" ] && [ ! -L "$dir" ] && [ "$(stat -c %u "$dir")" = "$(as_pg id -u)" ] \
+            || die "$dir exists but is not a cluster directory of this repository; remove it"
+    else
+        mkdir -m 700 "$dir"
+        [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+    fi
+    ln -sfn "$dir" "$link"
+    echo "convo: $repo is not reachable by the postgres user (or too long a socket path);" \
+        "the cluster lives in $dir (.convo links to it)" >&2
+    echo "$dir"
+}
+
+# conf_value DIR NAME: the last value set for NAME in the cluster's postgresql.conf.
+conf_value() {
+    sed -n "s/^$2 = '\{0,1\}\([^']*\)'\{0,1\}\$/\1/p" "$1/data/postgresql.conf" | tail -n 1
+}
+
+is_running() {
+    as_pg_ok "$PG_BIN/pg_ctl" -D "$1/data" status
+}
+
+# sql DIR QUERY: one value from the database (the query reads psql variable :'db').
+sql() {
+    psql -X -q -A -t -h "$1" -p "$port" -U postgres -d "$db" -v ON_ERROR_STOP=1 -v db="$db" <<< "$2"
+}
+
+start() {
+    [[ $db =~ ^[a-z_][a-z0-9_]*$ ]] || die "CONVO_DB must be a lowercase SQL identifier, got '$db'"
+    [[ $port =~ ^[0-9]+$ ]] || die "CONVO_PORT must be a port number, got '$port'"
+
+    local dir
+    dir=$(existing_dir)
+    [ -n "$dir" ] || dir=$(new_dir)
+
+    # cluster_init appends convo's settings last: without them an earlier init did not finish.
+    if [ -z "$(conf_value "$dir" cron.database_name 2> /dev/null)" ]; then
+        echo "convo: creating a cluster in $dir"
+        rm -rf "$dir/data"
+        CONVO_LISTEN=$listen cluster_init "$dir" "$port" "$db"
+    fi
+
+    local cron_db
+    cron_db=$(conf_value "$dir" cron.database_name)
+    [ "$cron_db" = "$db" ] || die "the cluster in $dir was made for database '$cron_db'" \
+        "(pg_cron lives there); use CONVO_DB=$cron_db, or 'make stop' and remove $dir to start over"
+
+    if is_running "$dir"; then
+        # The running server keeps its port: use that one.
+        port=$(sed -n 4p "$dir/data/postmaster.pid")
+        echo "convo: the cluster in $dir is already running (port $port)"
+    else
+        if [ "$(conf_value "$dir" port)" != "$port" ]; then
+            as_pg sed -i "s/^port = .*/port = $port/" "$dir/data/postgresql.conf"
+        fi
+        if ! cluster_start "$dir"; then
+            tail -n 20 "$dir/server.log" >&2 || true
+            die "the cluster in $dir did not start (is port $port taken? set CONVO_PORT)"
+        fi
+        echo "convo: started the cluster in $dir (port $port)"
+    fi
+
+    if [ -z "$(psql -X -q -A -t -h "$dir" -p "$port" -U postgres -d postgres -v db="$db" \
+        <<< "SELECT 1 FROM pg_database WHERE datname = :'db'")" ]; then
+        cluster_create_db "$dir" "$port" "$db"
+        echo "convo: created database $db with pg_cron, pg_trgm and convo"
+    fi
+
+    local versions
+    versions=$(sql "$dir" "SELECT e.extversion || ' ' || a.default_version
+                             FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname
+                            WHERE e.extname = 'convo' AND e.extversion <> a.default_version")
+    if [ -n "$versions" ]; then
+        echo "convo: note: the database has convo ${versions% *}, the installed one is" \
+            "${versions#* } (ALTER EXTENSION convo UPDATE, once an upgrade script exists)"
+    fi
+
+    # Demo data goes into an empty database only: a database with accounts is left alone.
+    if [ "$(sql "$dir" "SELECT count(*) FROM convo.accounts")" = 0 ]; then
+        if ! psql -X -q -h "$dir" -p "$port" -U postgres -d "$db" -v ON_ERROR_STOP=1 \
+            --single-transaction -f scripts/demo-data.sql > /dev/null; then
+            die "loading scripts/demo-data.sql failed (nothing of it was kept); the cluster is" \
+                "running: fix and 'make run' again, or 'make stop'"
+        fi
+        echo "convo: loaded the demo data (scripts/demo-data.sql)"
+    fi
+
+    local conversation
+    conversation=$(sql "$dir" "SELECT cv.conversation_id
+          FROM convo.conversations cv
+          JOIN convo.contacts ct USING (account_id, contact_id)
+          JOIN convo.accounts a USING (account_id)
+         WHERE a.phone_number_id = '$demo_phone_number_id' AND ct.wa_id = '$demo_wa_id'")
+    print_usage "$conversation"
+}
+
+# The connection line and a few queries to try against the demo conversation.
+print_usage() {
+    local conversation=${1:-<conversation id>}
+    local now
+    now=$(date +%s)
+    cat <<EOF
+
+Connect:
+  psql -h $listen -p $port -U postgres -d $db
+
+Try:
+  -- the demo conversation's window: open? until when? entry point?
+  SELECT jsonb_pretty(convo.free_window('$conversation'));
+
+  -- its last messages
+  SELECT sent_at, direction, type, status, body FROM convo.messages
+   WHERE conversation_id = '$conversation' ORDER BY sent_at DESC LIMIT 5;
+
+  -- a new message from the demo customer, as Meta's webhook delivers it (twice: a duplicate)
+  SELECT convo.ingest('whatsapp', '{"object":"whatsapp_business_account","entry":[{"id":"waba-demo","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550100200","phone_number_id":"$demo_phone_number_id"},"contacts":[{"profile":{"name":"Lucia Ferraro"},"wa_id":"$demo_wa_id"}],"messages":[{"from":"$demo_wa_id","id":"wamid.DEMO.in.$now","timestamp":"$now","type":"text","text":{"body":"Is the shop open on Sunday?"}}]}}]}]}');
+
+Stop with 'make stop'; the data stays in .convo for the next 'make run'.
+EOF
+}
+
+stop() {
+    local dir
+    dir=$(existing_dir)
+    if [ -z "$dir" ] || [ ! -d "$dir/data" ]; then
+        echo "convo: no cluster in .convo"
+        return
+    fi
+    if ! is_running "$dir"; then
+        echo "convo: the cluster in $dir is not running"
+        return
+    fi
+    cluster_stop "$dir"
+    echo "convo: stopped the cluster in $dir"
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+*) die "usage: $0 start|stop" ;;
+esac
