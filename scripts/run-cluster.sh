@@ -17,6 +17,8 @@ cd "$(dirname "$0")/.."
 
 repo=$(pwd -P)
 link=$repo/.convo
+# The server's tools run as 'postgres' from the current directory: make it one they can enter.
+cd /
 port=${CONVO_PORT:-5433}
 db=${CONVO_DB:-convo}
 listen=127.0.0.1
@@ -33,10 +35,11 @@ as_pg_ok() {
     as_pg "$@" > /dev/null 2>&1
 }
 
-# Where the cluster of this repository lives, creating nothing.
+# Where the cluster of this repository lives, creating nothing. A link to a directory that
+# is gone (/var/tmp cleaned) is dropped: the next start makes a new cluster.
 existing_dir() {
     if [ -L "$link" ]; then
-        readlink -f "$link"
+        if [ -d "$link" ]; then readlink -f "$link"; else rm -f "$link"; fi
     elif [ -d "$link" ]; then
         echo "$link"
     fi
@@ -54,8 +57,9 @@ new_dir() {
     dir=/var/tmp/convo-$(printf '%s' "$repo" | sha256sum | cut -c1-12)
     if [ -e "$dir" ] || [ -L "$dir" ]; then
         # A world-writable parent: only reuse a directory that is really ours.
-        [ -d "$dir" ] && [ ! -L "$dir" ] && [ "$(stat -c %u "$dir")" = "$(as_pg id -u)" ] \
-            || die "$dir exists but is not a cluster directory of this repository; remove it"
+        if [ ! -d "$dir" ] || [ -L "$dir" ] || [ "$(stat -c %u "$dir")" != "$(as_pg id -u)" ]; then
+            die "$dir exists but is not a cluster directory of this repository; remove it"
+        fi
     else
         mkdir -m 700 "$dir"
         [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
@@ -75,7 +79,7 @@ is_running() {
     as_pg_ok "$PG_BIN/pg_ctl" -D "$1/data" status
 }
 
-# sql DIR QUERY: one value from the database (the query reads psql variable :'db').
+# sql DIR QUERY: the query's result, unaligned (psql variable :'db' is set for it).
 sql() {
     psql -X -q -A -t -h "$1" -p "$port" -U postgres -d "$db" -v ON_ERROR_STOP=1 -v db="$db" <<< "$2"
 }
@@ -88,15 +92,16 @@ start() {
     dir=$(existing_dir)
     [ -n "$dir" ] || dir=$(new_dir)
 
-    # cluster_init appends convo's settings last: without them an earlier init did not finish.
-    if [ -z "$(conf_value "$dir" cron.database_name 2> /dev/null)" ]; then
+    if [ ! -e "$dir/data" ]; then
         echo "convo: creating a cluster in $dir"
-        rm -rf "$dir/data"
         CONVO_LISTEN=$listen cluster_init "$dir" "$port" "$db"
     fi
 
+    # cluster_init appends convo's settings last: without them an init did not finish.
     local cron_db
-    cron_db=$(conf_value "$dir" cron.database_name)
+    cron_db=$(conf_value "$dir" cron.database_name 2> /dev/null || true)
+    [ -n "$cron_db" ] || die "$dir/data is not a finished convo cluster (its postgresql.conf" \
+        "lacks convo's settings); remove $dir to start over"
     [ "$cron_db" = "$db" ] || die "the cluster in $dir was made for database '$cron_db'" \
         "(pg_cron lives there); use CONVO_DB=$cron_db, or 'make stop' and remove $dir to start over"
 
@@ -133,7 +138,7 @@ start() {
     # Demo data goes into an empty database only: a database with accounts is left alone.
     if [ "$(sql "$dir" "SELECT count(*) FROM convo.accounts")" = 0 ]; then
         if ! psql -X -q -h "$dir" -p "$port" -U postgres -d "$db" -v ON_ERROR_STOP=1 \
-            --single-transaction -f scripts/demo-data.sql > /dev/null; then
+            --single-transaction -f "$repo/scripts/demo-data.sql" > /dev/null; then
             die "loading scripts/demo-data.sql failed (nothing of it was kept); the cluster is" \
                 "running: fix and 'make run' again, or 'make stop'"
         fi
