@@ -46,12 +46,15 @@ CREATE TRIGGER message_inserted AFTER INSERT ON convo.messages
     FOR EACH ROW EXECUTE FUNCTION convo.on_message_inserted();
 
 -- Statuses arrive out of order (a late 'delivered' after 'read'): never move backwards.
+-- A status off the ladder (rank -1) is left as it is, so that the CHECK constraint refuses
+-- it instead of this trigger quietly dropping it.
 CREATE FUNCTION convo.on_message_status_change() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
 BEGIN
-    IF convo.status_rank(NEW.status) < convo.status_rank(OLD.status) THEN
+    IF convo.status_rank(NEW.status) >= 0
+       AND convo.status_rank(NEW.status) < convo.status_rank(OLD.status) THEN
         NEW.status := OLD.status;
         NEW.status_at := OLD.status_at;
         NEW.error_code := OLD.error_code;
