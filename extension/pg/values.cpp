@@ -11,6 +11,13 @@ extern "C" {
 
 namespace convo::pg {
 
+Micros to_unix_micros(TimestampTz ts) {
+    if (TIMESTAMP_NOT_FINITE(ts))
+        throw Error("22008", "convo: infinite timestamps are not supported here",
+                    "use a finite time, e.g. now()");
+    return ts + (Micros{POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE} * USECS_PER_DAY);
+}
+
 std::string uuid_to_string(const Uuid& id) {
     static const char* hex = "0123456789abcdef";
     std::string s;

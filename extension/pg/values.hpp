@@ -16,9 +16,8 @@ using Uuid = std::array<unsigned char, UUID_LEN>;
 std::string uuid_to_string(const Uuid& id);
 
 // PostgreSQL timestamps count from 2000-01-01; the core counts from 1970-01-01.
-inline Micros to_unix_micros(TimestampTz ts) {
-    return ts + (Micros{POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE} * USECS_PER_DAY);
-}
+// Infinite timestamps have no place in window arithmetic: they raise 22008.
+Micros to_unix_micros(TimestampTz ts);
 inline TimestampTz from_unix_micros(Micros us) {
     return us - (Micros{POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE} * USECS_PER_DAY);
 }
