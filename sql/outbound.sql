@@ -1,14 +1,16 @@
 -- Messages the business sent: the sidecar records each one after the Cloud API accepted it.
 
--- What a reader sees of a Cloud API send body.
+-- What a reader sees of a Cloud API send body. The Cloud API takes a body without "type" as
+-- text; so does record_outbound, and the body must follow it.
 CREATE FUNCTION convo.outbound_body(message jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE message ->> 'type'
+RETURN CASE coalesce(message ->> 'type', 'text')
     WHEN 'text' THEN message #>> '{text,body}'
     WHEN 'template' THEN 'template:' || (message #>> '{template,name}')
     WHEN 'interactive' THEN message #>> '{interactive,body,text}'
     WHEN 'reaction' THEN message #>> '{reaction,emoji}'
     ELSE message #>> ARRAY[message ->> 'type', 'caption'] END;
+COMMENT ON FUNCTION convo.outbound_body(jsonb) IS 'What a reader sees of a Cloud API send body: the text, template:<name>, the interactive body, the reaction emoji or the media caption';
 
 CREATE FUNCTION convo.record_outbound(
     conversation_id uuid, wamid text, message jsonb, sent_at timestamptz DEFAULT now())
