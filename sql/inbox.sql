@@ -71,6 +71,8 @@ END
 $$;
 COMMENT ON FUNCTION convo.inbox_claim(int) IS 'Claims up to n due inbox items (FOR UPDATE SKIP LOCKED) for a lease; returns them';
 
+-- The state of an inbox item, locked for the caller's update. A NULL id is a caller's bug,
+-- not an unknown item: 22004, as everywhere else in the API.
 CREATE FUNCTION convo.inbox_item_state(id bigint, caller text) RETURNS text
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
@@ -78,6 +80,9 @@ AS $$
 DECLARE
     s text;
 BEGIN
+    IF id IS NULL THEN
+        RAISE EXCEPTION '%: id must not be NULL', caller USING ERRCODE = '22004';
+    END IF;
     SELECT i.state INTO s FROM convo.inbox i WHERE i.inbox_id = id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION '%: unknown inbox item %', caller, quote_nullable(id) USING ERRCODE = 'P0002';
@@ -85,6 +90,7 @@ BEGIN
     RETURN s;
 END
 $$;
+COMMENT ON FUNCTION convo.inbox_item_state(bigint, text) IS 'State of an inbox item, row locked (FOR UPDATE); raises P0002 naming the caller when the item does not exist';
 
 -- Marks a claimed item ingested. False when it was not in processing (already done, dead).
 CREATE FUNCTION convo.inbox_done(id bigint, result jsonb DEFAULT NULL) RETURNS boolean
@@ -124,8 +130,12 @@ BEGIN
          WHERE i.inbox_id = id;
         RETURN 'dead';
     END IF;
-    delay := least(convo.setting('inbox.backoff_base')::interval * (2 ^ (item.attempts - 1)),
-                   convo.setting('inbox.backoff_max')::interval);
+    -- Doubling per attempt, in seconds of float8 with a bounded exponent: an interval product
+    -- overflows (22008) long before the cap applies once max_attempts is set above ~50, and
+    -- that error would escape inbox_process's handler and stall the whole inbox.
+    delay := make_interval(secs => least(
+        extract(epoch FROM convo.setting('inbox.backoff_base')::interval)::float8 * 2 ^ least(item.attempts - 1, 100),
+        extract(epoch FROM convo.setting('inbox.backoff_max')::interval)::float8));
     UPDATE convo.inbox i SET state = 'pending', last_error = coalesce(error, 'unknown error'),
            next_attempt_at = clock_timestamp() + delay
      WHERE i.inbox_id = id;
