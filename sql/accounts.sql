@@ -6,10 +6,9 @@ CREATE FUNCTION convo.current_account_id() RETURNS uuid
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
-DECLARE
-    claim text := nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'account_id';
 BEGIN
-    RETURN claim::uuid;
+    -- Malformed claims or a non-uuid account_id give no account rather than an error.
+    RETURN (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'account_id')::uuid;
 EXCEPTION WHEN invalid_text_representation THEN
     RETURN NULL;
 END

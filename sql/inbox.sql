@@ -56,17 +56,20 @@ BEGIN
 
     RETURN QUERY
     WITH due AS (
-        SELECT i.inbox_id FROM convo.inbox i
+        SELECT i.inbox_id, i.next_attempt_at FROM convo.inbox i
          WHERE i.state IN ('pending', 'processing') AND i.next_attempt_at <= clock_timestamp()
          ORDER BY i.next_attempt_at, i.inbox_id
          LIMIT n
-           FOR UPDATE SKIP LOCKED)
-    UPDATE convo.inbox i
-       SET state = 'processing', attempts = i.attempts + 1,
-           next_attempt_at = clock_timestamp() + convo.setting('inbox.lease')::interval
-      FROM due
-     WHERE i.inbox_id = due.inbox_id
-    RETURNING i.*;
+           FOR UPDATE SKIP LOCKED),
+    claimed AS (
+        UPDATE convo.inbox i
+           SET state = 'processing', attempts = i.attempts + 1,
+               next_attempt_at = clock_timestamp() + convo.setting('inbox.lease')::interval
+          FROM due
+         WHERE i.inbox_id = due.inbox_id
+        RETURNING i.*)
+    -- In due order (most overdue first), whatever plan the UPDATE gets.
+    SELECT claimed.* FROM claimed JOIN due USING (inbox_id) ORDER BY due.next_attempt_at, due.inbox_id;
 END
 $$;
 COMMENT ON FUNCTION convo.inbox_claim(int) IS 'Claims up to n due inbox items (FOR UPDATE SKIP LOCKED) for a lease; returns them';

@@ -2,8 +2,10 @@
 -- same transaction as the message: the window (last_inbound_at), the entry point, the
 -- unread count. free_window() reads only these columns, never the messages.
 
+-- SECURITY DEFINER: API callers may not write the window columns themselves (that would let
+-- them open their own window); this trigger, owned by the extension's owner, does it for them.
 CREATE FUNCTION convo.on_message_inserted() RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 BEGIN

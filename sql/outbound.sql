@@ -50,8 +50,12 @@ BEGIN
     RETURNING m.message_id INTO id;
 
     IF id IS NULL THEN
-        SELECT m.message_id, m.conversation_id INTO waiting
+        SELECT m.message_id, m.conversation_id, m.direction INTO waiting
           FROM convo.messages m WHERE m.account_id = conv.account_id AND m.wamid = record_outbound.wamid;
+        IF waiting.direction <> 'out' THEN
+            RAISE EXCEPTION 'convo.record_outbound: wamid % is a message the customer sent', wamid
+                USING ERRCODE = '23505';
+        END IF;
         IF waiting.conversation_id <> conv.conversation_id THEN
             RAISE EXCEPTION 'convo.record_outbound: wamid % already belongs to another conversation', wamid
                 USING ERRCODE = '23505';

@@ -18,8 +18,9 @@ DECLARE
     tenant_tables text[] := ARRAY['accounts', 'bot_profiles', 'contacts', 'conversations', 'messages',
                                   'message_statuses', 'products', 'carts', 'cart_items', 'orders', 'templates'];
     -- Tables an authenticated caller may change (its own account's rows, through RLS).
-    writable text[] := ARRAY['bot_profiles', 'contacts', 'conversations', 'messages', 'products',
-                             'carts', 'cart_items', 'orders', 'templates'];
+    -- Conversations and messages are narrower, below: the window must not be forgeable.
+    writable text[] := ARRAY['bot_profiles', 'contacts', 'products', 'carts', 'cart_items',
+                             'orders', 'templates'];
     -- Functions an authenticated caller may run; everything else is for service_role.
     api text[] := ARRAY['convo.free_window(uuid, timestamptz)', 'convo.can_send_freeform(uuid)',
                         'convo.record_outbound(uuid, text, jsonb, timestamptz)',
@@ -60,7 +61,14 @@ BEGIN
     FOREACH t IN ARRAY writable LOOP
         EXECUTE format('GRANT INSERT, UPDATE, DELETE ON convo.%I TO %I', t, authed);
     END LOOP;
-    EXECUTE format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA convo TO %I', authed);
+    -- An agent may hand a conversation over, close it or move its step; the window and entry
+    -- point columns are written only by the message trigger, from real messages.
+    EXECUTE format('GRANT UPDATE (status, bot_enabled, needs_human, bot_profile_id, current_step, closed_at) '
+                   'ON convo.conversations TO %I', authed);
+    -- Outbound messages only (record_outbound); inbound ones come from webhooks.
+    EXECUTE format('GRANT INSERT, UPDATE (status, status_at, error_code, error) ON convo.messages TO %I', authed);
+    EXECUTE format('CREATE POLICY outbound_only ON convo.messages AS RESTRICTIVE FOR INSERT TO %I '
+                   'WITH CHECK (direction = ''out'')', authed);
 
     -- Queue and routing tables hold other accounts' payloads: service_role only.
     FOREACH t IN ARRAY ARRAY['inbox', 'unroutable', 'settings'] LOOP

@@ -1,6 +1,6 @@
 -- Accounts: registering a business number, phone number digits, the caller's account.
 BEGIN;
-SELECT plan(43);
+SELECT plan(44);
 
 -- Sets the JWT claims of this transaction, as PostgREST does, and returns the caller's account.
 CREATE FUNCTION pg_temp.account_for(claims text) RETURNS uuid
@@ -123,6 +123,7 @@ SELECT is(pg_temp.account_for($${"account_id":"'; DROP TABLE convo.accounts; --"
           'an account_id carrying SQL: no account');
 SELECT is(pg_temp.account_for('{"account_id":42}'), NULL, 'a numeric account_id: no account');
 SELECT is(pg_temp.account_for('{"account_id":null}'), NULL, 'a null account_id: no account');
+SELECT is(pg_temp.account_for('{not json'), NULL, 'malformed claims: no account, not an error');
 
 SELECT * FROM finish();
 ROLLBACK;

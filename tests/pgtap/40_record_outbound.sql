@@ -1,6 +1,6 @@
 -- convo.record_outbound: a message the business sent becomes an 'out' row, once per wamid.
 BEGIN;
-SELECT plan(39);
+SELECT plan(40);
 
 SET LOCAL timezone = 'UTC';
 
@@ -112,6 +112,13 @@ SELECT throws_ok($$SELECT convo.record_outbound('f0000000-0000-4000-8000-0000000
                        '{"type": "text", "text": {"body": "hi"}}', '2025-03-10 12:00:00+00')$$,
     '23505', 'convo.record_outbound: wamid wamid.OUT-TEXT already belongs to another conversation',
     'a wamid already used in another conversation of the account is refused');
+INSERT INTO convo.messages (account_id, conversation_id, wamid, direction, type, payload, sent_at)
+SELECT account_id, conversation_id, 'wamid.CUSTOMER-1', 'in', 'text', '{}', now()
+  FROM convo.conversations WHERE conversation_id = 'f0000000-0000-4000-8000-000000000041';
+SELECT throws_ok($$SELECT convo.record_outbound('f0000000-0000-4000-8000-000000000041', 'wamid.CUSTOMER-1',
+                       '{"type": "text", "text": {"body": "hi"}}')$$,
+    '23505', 'convo.record_outbound: wamid wamid.CUSTOMER-1 is a message the customer sent',
+    'the wamid of an inbound message is refused, not returned as if recorded');
 
 SELECT convo.record_outbound('f0000000-0000-4000-8000-000000000043', 'wamid.OUT-TEXT',
     '{"type": "text", "text": {"body": "other account"}}', '2025-03-10 12:00:00+00') AS other_id \gset

@@ -1,7 +1,7 @@
 -- Roles, grants and row-level security, seen the way PostgREST uses them: each request sets
 -- the role and the JWT claims for its transaction, then calls the API.
 BEGIN;
-SELECT plan(66);
+SELECT plan(70);
 
 -- What PostgREST (v12) runs at the start of every request, before the API call: settings
 -- local to the transaction, the role switched with set_config('role', ...), the claims with
@@ -63,9 +63,10 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
                    WHERE p.pronamespace = 'convo'::regnamespace AND has_function_privilege('anon', p.oid, 'EXECUTE')$$,
     'anon may execute no convo function');
-SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
-                   WHERE p.pronamespace = 'convo'::regnamespace AND p.prosecdef$$,
-    'no convo function is SECURITY DEFINER: row-level security applies inside them all');
+SELECT set_eq($$SELECT p.oid::regprocedure::text || ' ' || array_to_string(p.proconfig, ',') FROM pg_proc p
+                 WHERE p.pronamespace = 'convo'::regnamespace AND p.prosecdef$$,
+    ARRAY['convo.on_message_inserted() search_path=pg_catalog'],
+    'the only SECURITY DEFINER function is the message bookkeeping trigger, with search_path pinned: RLS applies inside every API function');
 
 -- authenticated, account A -----------------------------------------------------------------
 
@@ -90,7 +91,7 @@ WITH changed AS (
      WHERE conversation_id = 'f0000000-0000-4000-8000-000000000062' RETURNING 1)
 SELECT is(count(*), 0::bigint, 'updating B''s conversation changes no row') FROM changed;
 WITH changed AS (
-    UPDATE convo.messages SET body = 'edited' WHERE account_id = 'b0000000-0000-4000-8000-000000000006' RETURNING 1)
+    UPDATE convo.messages SET status = 'read' WHERE account_id = 'b0000000-0000-4000-8000-000000000006' RETURNING 1)
 SELECT is(count(*), 0::bigint, 'updating B''s messages changes no row') FROM changed;
 WITH gone AS (DELETE FROM convo.contacts WHERE account_id = 'b0000000-0000-4000-8000-000000000006' RETURNING 1)
 SELECT is(count(*), 0::bigint, 'deleting B''s contacts deletes no row') FROM gone;
@@ -101,10 +102,20 @@ SELECT throws_ok($$INSERT INTO convo.messages (account_id, conversation_id, wami
     '42501', 'new row violates row-level security policy for table "messages"', 'A cannot add a message to B''s conversation');
 SELECT throws_ok($$UPDATE convo.conversations SET account_id = 'b0000000-0000-4000-8000-000000000006'
                     WHERE conversation_id = 'f0000000-0000-4000-8000-000000000061'$$,
-    '42501', 'new row violates row-level security policy for table "conversations"', 'A cannot move its conversation to B');
+    '42501', 'permission denied for table conversations', 'A cannot move its conversation to B');
 SELECT throws_ok($$INSERT INTO convo.conversations (account_id, contact_id)
                    VALUES ('a0000000-0000-4000-8000-000000000006', 'c0000000-0000-4000-8000-000000000062')$$,
-    '23503', NULL, 'A cannot open a conversation with B''s contact: the keys include the account');
+    '42501', 'permission denied for table conversations', 'conversations are opened by ingest only, not by API callers');
+-- The window must not be forgeable: only real inbound messages, written by ingest, open it.
+SELECT throws_ok($$UPDATE convo.conversations SET last_inbound_at = now() WHERE conversation_id = 'f0000000-0000-4000-8000-000000000061'$$,
+    '42501', 'permission denied for table conversations', 'A cannot open its own window by writing last_inbound_at');
+SELECT throws_ok($$UPDATE convo.conversations SET entry_point_replied_at = now() WHERE conversation_id = 'f0000000-0000-4000-8000-000000000061'$$,
+    '42501', 'permission denied for table conversations', 'nor forge an entry point window');
+SELECT throws_ok($$INSERT INTO convo.messages (account_id, conversation_id, wamid, direction, type, payload, sent_at)
+                   VALUES ('a0000000-0000-4000-8000-000000000006', 'f0000000-0000-4000-8000-000000000061', 'wamid.FAKE-IN', 'in', 'text', '{}', now())$$,
+    '42501', 'new row violates row-level security policy "outbound_only" for table "messages"', 'nor insert an inbound message into its own conversation');
+SELECT throws_ok($$UPDATE convo.messages SET body = 'edited' WHERE account_id = 'a0000000-0000-4000-8000-000000000006'$$,
+    '42501', 'permission denied for table messages', 'message content is not editable through the API');
 SELECT throws_ok($$UPDATE convo.accounts SET name = 'mine now'$$, '42501', 'permission denied for table accounts',
     'accounts are read-only for authenticated');
 SELECT throws_ok($$INSERT INTO convo.accounts (name, phone_number_id, display_phone_number) VALUES ('x', '1', '1234567')$$,
