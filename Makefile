@@ -24,6 +24,12 @@ SQL_PARTS = \
 	sql/ingest.sql \
 	sql/outbound.sql \
 	sql/inbox.sql \
+	sql/bot_profiles.sql \
+	sql/products.sql \
+	sql/tools.sql \
+	sql/response_cache.sql \
+	sql/model_routing.sql \
+	sql/context.sql \
 	sql/security.sql
 
 DATA_built = sql/convo--$(EXTVERSION).sql

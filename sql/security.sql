@@ -22,10 +22,16 @@ DECLARE
     writable text[] := ARRAY['bot_profiles', 'contacts', 'products', 'carts', 'cart_items',
                              'orders', 'templates'];
     -- Functions an authenticated caller may run; everything else is for service_role.
-    api text[] := ARRAY['convo.free_window(uuid, timestamptz)', 'convo.can_send_freeform(uuid)',
-                        'convo.record_outbound(uuid, text, jsonb, timestamptz)',
-                        'convo.current_account_id()', 'convo.status_rank(text)',
-                        'convo.phone_digits(text)', 'convo.outbound_body(jsonb)'];
+    -- One signature per line.
+    api text[] := ARRAY[
+        'convo.free_window(uuid, timestamptz)',
+        'convo.can_send_freeform(uuid)',
+        'convo.record_outbound(uuid, text, jsonb, timestamptz)',
+        'convo.current_account_id()',
+        'convo.status_rank(text)',
+        'convo.phone_digits(text)',
+        'convo.outbound_body(jsonb)'
+    ];
     f text;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = anon) THEN

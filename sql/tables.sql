@@ -34,12 +34,28 @@ CREATE TABLE convo.accounts (
 CREATE UNIQUE INDEX accounts_phone_number_id_key ON convo.accounts (phone_number_id);
 CREATE UNIQUE INDEX accounts_display_phone_number_key ON convo.accounts (display_phone_number);
 
+-- How an account's assistant behaves: its prompt, models, budget, tools and steps.
+-- Written through convo.upsert_bot_profile, which validates it.
 CREATE TABLE convo.bot_profiles (
     account_id      uuid NOT NULL REFERENCES convo.accounts ON DELETE CASCADE,
     bot_profile_id  uuid NOT NULL DEFAULT gen_random_uuid(),
-    name            text NOT NULL,
+    name            text NOT NULL CHECK (name <> ''),
     is_default      boolean NOT NULL DEFAULT false,
-    settings        jsonb NOT NULL DEFAULT '{}',
+    -- Placeholders: {{business_name}} {{customer_name}} {{cart}} {{step}} {{step_instruction}}
+    -- {{style}}; empty ones are dropped with their line.
+    system_template text NOT NULL DEFAULT
+        E'You are the WhatsApp assistant of {{business_name}}.\nCustomer: {{customer_name}}.\nCart: {{cart}}.\nStep: {{step}}: {{step_instruction}}\n{{style}}',
+    small_model     text NOT NULL DEFAULT 'gpt-4.1-mini',
+    large_model     text NOT NULL DEFAULT 'gpt-4.1',
+    history_length  int NOT NULL DEFAULT 5 CHECK (history_length BETWEEN 0 AND 100),
+    token_budget    int NOT NULL DEFAULT 1500 CHECK (token_budget BETWEEN 50 AND 200000),
+    tools           text[] NOT NULL DEFAULT ARRAY['search_products', 'add_to_cart', 'remove_from_cart',
+                        'view_cart', 'update_progress', 'handoff_to_human', 'get_business_info'],
+    steps           jsonb NOT NULL DEFAULT '[]',   -- [{"name": "...", "instruction": "..."}]
+    business_info   jsonb NOT NULL DEFAULT '{}',   -- {"hours": "...", "address": "...", ...}
+    simple_intents  text[],                        -- NULL: the built-in FR/EN/ES list
+    fallback_text   text,
+    style_rules     text NOT NULL DEFAULT 'Reply briefly, in the customer''s language. No lists unless asked.',
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id, bot_profile_id),

@@ -1,0 +1,1 @@
+-- bot_profiles (being written)

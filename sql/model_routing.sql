@@ -1,0 +1,1 @@
+-- model_routing (being written)

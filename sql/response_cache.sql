@@ -1,0 +1,1 @@
+-- response_cache (being written)
