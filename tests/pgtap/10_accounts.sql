@@ -22,8 +22,8 @@ SELECT results_eq(
     $$VALUES ('Acme Shop', '106540352242922', '15557654321', '102290129340398')$$,
     'the account is stored with the display number reduced to its digits');
 SELECT results_eq(
-    format($$SELECT name, is_default, settings FROM convo.bot_profiles WHERE account_id = %L$$, :'acme'),
-    $$VALUES ('default', true, '{}'::jsonb)$$,
+    format($$SELECT name, is_default, history_length, token_budget FROM convo.bot_profiles WHERE account_id = %L$$, :'acme'),
+    $$VALUES ('default', true, 5, 1500)$$,
     'a new account gets exactly one bot profile, the default one');
 
 -- register_account: the same phone_number_id again updates ------------------------------------
