@@ -26,6 +26,7 @@
 SET client_min_messages = warning;
 SET work_mem = '512MB';
 SET maintenance_work_mem = '512MB';
+SET jit = off;
 SELECT setseed(0.4242) AS seeded \gset
 
 DROP SCHEMA IF EXISTS convo_bench CASCADE;
