@@ -16,11 +16,12 @@ DECLARE
     service text := coalesce(nullif(current_setting('convo.service_role', true), ''), 'service_role');
     t text;
     tenant_tables text[] := ARRAY['accounts', 'bot_profiles', 'contacts', 'conversations', 'messages',
-                                  'message_statuses', 'products', 'carts', 'cart_items', 'orders', 'templates'];
+                                  'message_statuses', 'products', 'carts', 'cart_items', 'orders', 'templates',
+                                  'context_cache'];
     -- Tables an authenticated caller may change (its own account's rows, through RLS).
     -- Conversations and messages are narrower, below: the window must not be forgeable.
     writable text[] := ARRAY['bot_profiles', 'contacts', 'products', 'carts', 'cart_items',
-                             'orders', 'templates'];
+                             'orders', 'templates', 'context_cache'];
     -- Functions an authenticated caller may run; everything else is for service_role.
     -- One signature per line.
     api text[] := ARRAY[

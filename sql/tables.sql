@@ -27,6 +27,9 @@ CREATE TABLE convo.accounts (
     phone_number_id      text NOT NULL CHECK (phone_number_id ~ '^[0-9]+$'),
     display_phone_number text NOT NULL CHECK (display_phone_number ~ '^[0-9]+$'),
     waba_id              text,
+    -- Bumped by every change to what all the account's contexts contain (profiles, products,
+    -- cached answers): a cached context built from an older version is not used.
+    context_version      bigint NOT NULL DEFAULT 0,
     created_at           timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id)
 );
@@ -96,6 +99,8 @@ CREATE TABLE convo.conversations (
     entry_point_at      timestamptz,   -- when the customer came in through the entry point
     entry_point_replied_at timestamptz,-- first business reply within 24 h: starts the 72 h window
     entry_point_referral jsonb,
+    -- Bumped by every change to what this conversation's context contains (see context.sql).
+    context_version     bigint NOT NULL DEFAULT 0,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
     closed_at           timestamptz,

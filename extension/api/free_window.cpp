@@ -2,6 +2,7 @@
 // The rules live in core/free_window.cpp; this file reads the conversation's summary row.
 #include "core/free_window.hpp"
 
+#include "api/window_json.hpp"
 #include "pg/function.hpp"
 #include "pg/spi.hpp"
 
@@ -47,18 +48,7 @@ CONVO_FUNCTION(convo_free_window) {
     WindowState w = compute_window(api::load_inputs(id, fn), at);
 
     pg::JsonbWriter out;
-    out.begin_object();
-    out.key("open");
-    out.boolean(w.open);
-    out.key("expires_at");
-    out.optional_timestamptz(w.expires_at);
-    out.key("seconds_left");
-    out.int64(w.seconds_left);
-    out.key("entry_point_until");
-    out.optional_timestamptz(w.entry_point_until);
-    out.key("template_required");
-    out.boolean(w.template_required);
-    out.end_object();
+    api::write_window(out, w);
     return out.finish();
 }
 

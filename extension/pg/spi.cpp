@@ -72,6 +72,14 @@ std::optional<Micros> Rows::timestamptz(std::uint64_t row, int col) const {
     return to_unix_micros(DatumGetTimestampTz(*d));
 }
 
+Datum Rows::transfer(std::uint64_t row, int col, bool by_value, int type_length) const {
+    auto d = datum(row, col);
+    if (!d) throw Error(sqlstate::internal, "convo: cannot transfer a NULL value out of SPI");
+    Datum copy;
+    guarded([&] { copy = SPI_datumTransfer(*d, by_value, type_length); });
+    return copy;
+}
+
 Spi::Spi() {
     guarded([&] {
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "convo: SPI_connect failed");

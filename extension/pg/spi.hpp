@@ -33,6 +33,7 @@ public:
     Params& opt_timestamptz(const std::optional<Micros>& us) { return us ? timestamptz(*us) : null(); }
     Params& jsonb(const std::string& json_text) { return add(jsonb_datum(json_text)); }
     Params& int4(int v) { return add(Int32GetDatum(v)); }
+    Params& int8(std::int64_t v) { return add(Int64GetDatum(v)); }
     Params& opt_int4(const std::optional<int>& v) { return v ? int4(*v) : null(); }
     Params& boolean(bool v) { return add(BoolGetDatum(v)); }
     Params& null();
@@ -60,6 +61,8 @@ public:
     std::optional<int> int4(std::uint64_t row, int col) const;
     std::optional<bool> boolean(std::uint64_t row, int col) const;
     std::optional<Micros> timestamptz(std::uint64_t row, int col) const;
+    // A copy of a by-reference value that outlives Spi::finish (in the caller's context).
+    Datum transfer(std::uint64_t row, int col, bool by_value, int type_length) const;
 
 private:
     std::optional<Datum> datum(std::uint64_t row, int col) const;

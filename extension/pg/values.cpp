@@ -98,6 +98,8 @@ Datum timestamptz_datum(Micros us) { return TimestampTzGetDatum(from_unix_micros
 
 Micros transaction_now() { return to_unix_micros(GetCurrentTransactionStartTimestamp()); }
 
+bool transaction_read_only() { return XactReadOnly; }
+
 void JsonbWriter::begin_object() {
     guarded([&] { pushJsonbValue(&state_, WJB_BEGIN_OBJECT, nullptr); });
     in_array_[++depth_] = false;

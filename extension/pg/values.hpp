@@ -38,6 +38,9 @@ Datum timestamptz_datum(Micros us);
 // The current transaction's start time, as now() sees it.
 Micros transaction_now();
 
+// Whether the transaction is READ ONLY (PostgREST runs GET requests so): caches are not written.
+bool transaction_read_only();
+
 // Builds a jsonb value with pushJsonbValue (no text round trip).
 class JsonbWriter {
 public:

@@ -65,8 +65,10 @@ SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
     'anon may execute no convo function');
 SELECT set_eq($$SELECT p.oid::regprocedure::text || ' ' || array_to_string(p.proconfig, ',') FROM pg_proc p
                  WHERE p.pronamespace = 'convo'::regnamespace AND p.prosecdef$$,
-    ARRAY['convo.on_message_inserted() search_path=pg_catalog'],
-    'the only SECURITY DEFINER function is the message bookkeeping trigger, with search_path pinned: RLS applies inside every API function');
+    ARRAY['convo.on_message_inserted() search_path=pg_catalog',
+          'convo.touch_conversation_context() search_path=pg_catalog',
+          'convo.touch_account_context() search_path=pg_catalog'],
+    'the only SECURITY DEFINER functions are bookkeeping triggers, with search_path pinned: RLS applies inside every API function');
 
 -- authenticated, account A -----------------------------------------------------------------
 
