@@ -30,7 +30,8 @@ SQL_PARTS = \
 	sql/response_cache.sql \
 	sql/model_routing.sql \
 	sql/context.sql \
-	sql/security.sql
+	sql/security.sql \
+	sql/tool_access.sql
 
 DATA_built = sql/convo--$(EXTVERSION).sql
 EXTRA_CLEAN = build

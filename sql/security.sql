@@ -31,6 +31,14 @@ DECLARE
         'convo.current_account_id()',
         'convo.status_rank(text)',
         'convo.phone_digits(text)',
+        'convo.upsert_bot_profile(uuid, jsonb)',
+        'convo.upsert_product(uuid, jsonb)',
+        'convo.product_search_text(text, jsonb)',
+        'convo.search_products(uuid, text, jsonb, numeric, boolean, int)',
+        'convo.json_schema_error(jsonb, jsonb, text)',
+        'convo.tool_definitions(text[])',
+        'convo.cart_summary(uuid, uuid)',
+        'convo.call_tool(uuid, text, jsonb)',
         'convo.outbound_body(jsonb)'
     ];
     f text;
