@@ -95,19 +95,24 @@ for v in naive_conversation naive_account; do
     done
 done
 
-checkpoints() { q -At -c "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"; }
+# snapshot [LSN]: checkpoints so far, the current WAL position, WAL bytes since LSN.
+snapshot() {
+    q -At -F ' ' -c "SELECT checkpoints_timed + checkpoints_req, pg_current_wal_lsn(),
+                            pg_wal_lsn_diff(pg_current_wal_lsn(), '${1:-0/0}') FROM pg_stat_bgwriter"
+}
 
 # run_variant NAME CLIENTS ROUND: one pgbench run of slice seconds, logs in runs/NAME.CLIENTS/ROUND.
-declare -A tps avg p50 p99 txs err note tpsr p50r
+declare -A tps avg p50 p99 txs err note tpsr p50r wal
 run_variant() {
-    local v=$1 c=$2 out=$dir/runs/$1.$2/$3 rc=0 ck t
+    local v=$1 c=$2 out=$dir/runs/$1.$2/$3 rc=0 ck0 lsn ck1 bytes t
     mkdir -p "$out"
-    ck=$(checkpoints)
+    read -r ck0 lsn _ < <(snapshot)
     (cd "$out" && pgbench -n -M prepared -T "$slice" -c "$c" -j "$c" \
         -D count="$count" -D pool="$pool" -D run="$v$c$3" -f "$bench/scripts/$v.sql" \
         --log --log-prefix="$out/tx" -h "$dir" -p "$port" -U postgres "$db" \
         > "$out/stdout" 2> "$out/stderr") || rc=$?
-    [ "$(checkpoints)" = "$ck" ] || note[$v.$c]="checkpoint during a run"
+    read -r ck1 _ bytes < <(snapshot "$lsn")
+    [ "$ck1" = "$ck0" ] || note[$v.$c]="checkpoint during a run"
     if [ $rc -ne 0 ] || grep -q 'aborted' "$out/stderr"; then
         local e
         e=$(grep -o 'ERROR: .*' "$out/stderr" | head -n 1 | sed 's/^ERROR: *//')
@@ -117,6 +122,7 @@ run_variant() {
     fi
     t=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/stdout")
     tpsr[$v.$c.$3]=$t
+    wal[$v.$c]=$(( ${wal[$v.$c]:-0} + ${bytes%.*} ))
     calc "printf \"%.0f tps\\n\", $t"
 }
 
@@ -142,6 +148,11 @@ summarise() {
     done
 }
 
+hot_updates() {
+    q -At -F ' ' -c "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relid = 'convo.conversations'::regclass"
+}
+read -r upd0 hot0 < <(hot_updates)
+
 # Rounds interleave the variants, so that a slow spell of the machine (or its disk) spreads
 # over all of them rather than falling on one.
 slice=$(( (seconds + rounds - 1) / rounds ))
@@ -158,13 +169,16 @@ for c in $clients_list; do
     for v in $read_variants $write_variants; do summarise "$v" "$c"; done
 done
 
-# What ingest did, to be sure it did the work it was timed for.
+# What ingest did, to be sure it did the work it was timed for, and how it updated the
+# conversations (a HOT update adds no index entries; one that changes an indexed column does).
 total=0
 for c in $clients_list; do total=$((total + ${txs[ingest.$c]:-0})); done
+read -r upd1 hot1 < <(hot_updates)
 q -At -F ' ' -c "SELECT (SELECT count(*) FROM convo.messages WHERE wamid LIKE 'wamid.bench.ingest%'),
                         (SELECT count(*) FROM convo.contacts WHERE wa_id LIKE '79%')" | {
     read -r stored new_contacts
-    echo "== ingest stored $stored messages in $total transactions, $new_contacts of them from new customers"
+    echo "== ingest stored $stored messages in $total transactions, $new_contacts of them from new customers;"
+    echo "   conversations updated $((upd1 - upd0)) times, $((hot1 - hot0)) of them HOT"
 }
 
 ratio() { # ratio A B: A / B with two decimals, or n/a
@@ -187,7 +201,7 @@ by_round() {
 
 echo
 echo "== results (scale $scale, $rounds x ${slice}s per variant, pgbench -M prepared, latencies in ms)"
-printf '%-20s %7s %10s %8s %8s %8s   %s\n' variant clients TPS avg p50 p99 "p50 vs ref (median of rounds)"
+printf '%-20s %7s %10s %8s %8s %8s %9s   %s\n' variant clients TPS avg p50 p99 "WAL B/tx" "p50 vs ref (median of rounds)"
 for c in $clients_list; do
     for v in $read_variants $write_variants; do
         k=$v.$c
@@ -197,8 +211,8 @@ for c in $clients_list; do
         fi
         rel=""
         [ "${ref[$v]}" != "$v" ] && rel="$(by_round p50r "$v" "${ref[$v]}" "$c" | cut -d' ' -f1) x ${ref[$v]}"
-        printf '%-20s %7s %10.0f %8.3f %8.3f %8.3f   %-16s %s\n' "$v" "$c" "${tps[$k]}" "${avg[$k]}" \
-            "${p50[$k]}" "${p99[$k]}" "$rel" "${note[$k]:-}"
+        printf '%-20s %7s %10.0f %8.3f %8.3f %8.3f %9.0f   %-16s %s\n' "$v" "$c" "${tps[$k]}" "${avg[$k]}" \
+            "${p50[$k]}" "${p99[$k]}" "$(calc "t = ${txs[$k]}; print (t > 0 ? ${wal[$k]} / t : 0)")" "$rel" "${note[$k]:-}"
     done
 done
 
