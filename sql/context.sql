@@ -116,3 +116,9 @@ CREATE TRIGGER bot_profile_changed_context AFTER INSERT OR UPDATE OR DELETE ON c
 CREATE TRIGGER product_changed_context AFTER UPDATE OF sku, name, price, currency OR DELETE
     ON convo.products FOR EACH ROW EXECUTE FUNCTION convo.touch_account_context();
 
+
+CREATE FUNCTION convo.build_context(conversation_id uuid, options jsonb DEFAULT '{}')
+RETURNS jsonb
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'convo_build_context';
+COMMENT ON FUNCTION convo.build_context(uuid, jsonb) IS 'Everything an assistant needs before an LLM request: OpenAI messages within the token budget, tools, model, window, customer, cart (options: history, max_tokens, include_orders)';

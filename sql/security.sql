@@ -39,7 +39,8 @@ DECLARE
         'convo.tool_definitions(text[])',
         'convo.cart_summary(uuid, uuid)',
         'convo.call_tool(uuid, text, jsonb)',
-        'convo.outbound_body(jsonb)'
+        'convo.outbound_body(jsonb)',
+        'convo.build_context(uuid, jsonb)'
     ];
     f text;
 BEGIN
