@@ -102,8 +102,7 @@ std::string render_system_prompt(std::string_view tmpl, const PromptFields& f) {
             i = close + 2;
         }
         if (placeholders > 0 && empty == placeholders) continue;  // nothing to say on this line
-        bool blank = rendered.find_first_not_of(" \t\r") == std::string::npos;
-        if (blank && (out.empty() || out.back() == '\n')) continue;  // no blank runs
+        if (rendered.find_first_not_of(" \t\r") == std::string::npos) continue;  // condensed: no blank lines
         out.append(rendered);
         out.push_back('\n');
     }

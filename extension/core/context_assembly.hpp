@@ -51,7 +51,8 @@ struct PromptFields {
 };
 
 // Renders {{business_name}} {{customer_name}} {{cart}} {{step}} {{step_instruction}}
-// {{style}}; unknown placeholders are left as written. Collapses blank lines.
+// {{style}}; unknown placeholders are left as written. Blank lines are dropped: the prompt is
+// paid for on every request.
 std::string render_system_prompt(std::string_view tmpl, const PromptFields& fields);
 
 // The longest prefix of text (cut at a UTF-8 boundary) that fits in max_tokens, with an
