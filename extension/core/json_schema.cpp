@@ -1,6 +1,7 @@
 // JSON Schema subset validation (see json_schema.hpp).
 #include "core/json_schema.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -43,9 +44,14 @@ std::string quote_text(std::string_view s) {
     return json(truncated(s, kQuotedMax)).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// Integers as they are; doubles in their shortest form that reads back the same (1e+23).
 std::string number_text(const json& n) {
-    if (n.is_number_float() && !std::isfinite(n.get<double>())) return "a number too large";
-    return n.dump();
+    if (!n.is_number_float()) return n.dump();
+    double d = n.get<double>();
+    if (!std::isfinite(d)) return "a number too large";
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+    return ec == std::errc() ? std::string(buf, end) : n.dump();
 }
 
 // What a value is, for "got ...": scalars themselves, containers by kind.
@@ -245,11 +251,11 @@ private:
         std::string noun = s.contains("type") && s["type"] == "integer" ? "an integer" : "a number";
         std::string range;
         if (s.contains("minimum") && s.contains("maximum"))
-            range = " between " + s["minimum"].dump() + " and " + s["maximum"].dump();
+            range = " between " + number_text(s["minimum"]) + " and " + number_text(s["maximum"]);
         else if (s.contains("minimum"))
-            range = " >= " + s["minimum"].dump();
+            range = " >= " + number_text(s["minimum"]);
         else
-            range = " <= " + s["maximum"].dump();
+            range = " <= " + number_text(s["maximum"]);
         return name(path) + " must be " + noun + range + ", got " + shown(v);
     }
 
