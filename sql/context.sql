@@ -22,8 +22,9 @@ CREATE UNLOGGED TABLE convo.context_cache (
 );
 CREATE INDEX context_cache_conversation ON convo.context_cache (conversation_id, options_key);
 
--- A conversation's own changes bump its version (unless the statement already did).
-CREATE FUNCTION convo.bump_conversation_version() RETURNS trigger
+-- A row's own change bumps its context_version (unless the statement already did): used for
+-- conversations (any change) and accounts (a new name).
+CREATE FUNCTION convo.bump_context_version() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
@@ -34,24 +35,11 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION convo.bump_conversation_version() IS 'Trigger: any change to a conversation outdates its cached contexts';
+COMMENT ON FUNCTION convo.bump_context_version() IS 'Trigger: a change to a conversation or an account outdates the cached contexts built from it';
 CREATE TRIGGER conversation_context_version BEFORE UPDATE ON convo.conversations
-    FOR EACH ROW EXECUTE FUNCTION convo.bump_conversation_version();
-
-CREATE FUNCTION convo.bump_account_version() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog
-AS $$
-BEGIN
-    IF NEW.context_version = OLD.context_version THEN
-        NEW.context_version := OLD.context_version + 1;
-    END IF;
-    RETURN NEW;
-END
-$$;
-COMMENT ON FUNCTION convo.bump_account_version() IS 'Trigger: a change to an account (its name) outdates all its cached contexts';
+    FOR EACH ROW EXECUTE FUNCTION convo.bump_context_version();
 CREATE TRIGGER account_context_version BEFORE UPDATE OF name ON convo.accounts
-    FOR EACH ROW EXECUTE FUNCTION convo.bump_account_version();
+    FOR EACH ROW EXECUTE FUNCTION convo.bump_context_version();
 
 -- Outdates the contexts of the conversation(s) a changed row belongs to. SECURITY DEFINER:
 -- API callers may change their cart but not write conversations' version columns themselves.
