@@ -62,7 +62,8 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
           'convo.product_search_text(text,jsonb)', 'convo.search_products(uuid,text,jsonb,numeric,boolean,integer)',
           'convo.json_schema_error(jsonb,jsonb,text)', 'convo.tool_definitions(text[])',
           'convo.cart_summary(uuid,uuid)', 'convo.call_tool(uuid,text,jsonb)',
-          'convo.status_rank(text)', 'convo.phone_digits(text)', 'convo.outbound_body(jsonb)'],
+          'convo.status_rank(text)', 'convo.phone_digits(text)', 'convo.outbound_body(jsonb)',
+          'convo.build_context(uuid,jsonb)'],
     'authenticated may execute exactly the API functions');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
                    WHERE p.pronamespace = 'convo'::regnamespace AND has_function_privilege('anon', p.oid, 'EXECUTE')$$,
