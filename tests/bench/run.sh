@@ -153,6 +153,13 @@ hot_updates() {
 }
 read -r upd0 hot0 < <(hot_updates)
 
+# How busy the machine was meanwhile (other work on it skews every figure): the load average,
+# and from /proc/pressure/cpu the share of the time some runnable task waited for a CPU.
+pressure() { [ -r /proc/pressure/cpu ] && sed -n 's/^some .*total=\([0-9]*\).*/\1/p' /proc/pressure/cpu || echo ""; }
+load0=$(cut -d' ' -f1 /proc/loadavg)
+psi0=$(pressure)
+runs_start=$(date +%s.%N)
+
 # Rounds interleave the variants, so that a slow spell of the machine (or its disk) spreads
 # over all of them rather than falling on one.
 slice=$(( (seconds + rounds - 1) / rounds ))
@@ -168,6 +175,11 @@ done
 for c in $clients_list; do
     for v in $read_variants $write_variants; do summarise "$v" "$c"; done
 done
+machine="load average $load0 before the runs, $(cut -d' ' -f1 /proc/loadavg) after"
+psi1=$(pressure)
+if [ -n "$psi0" ] && [ -n "$psi1" ]; then
+    machine+=$(calc "printf \", CPU wait (PSI some, this run included) %.0f%% of the time\", ($psi1 - $psi0) / 1e4 / ($(date +%s.%N) - $runs_start)")
+fi
 
 # What ingest did, to be sure it did the work it was timed for, and how it updated the
 # conversations (a HOT update adds no index entries; one that changes an indexed column does).
@@ -201,6 +213,7 @@ by_round() {
 
 echo
 echo "== results (scale $scale, $rounds x ${slice}s per variant, pgbench -M prepared, latencies in ms)"
+echo "   $(nproc) cores, $machine"
 printf '%-20s %7s %10s %8s %8s %8s %9s   %s\n' variant clients TPS avg p50 p99 "WAL B/tx" "p50 vs ref (median of rounds)"
 for c in $clients_list; do
     for v in $read_variants $write_variants; do
