@@ -188,12 +188,14 @@ BEGIN
 
     CASE tool.name
     WHEN 'search_products' THEN
-        RETURN convo.search_products(conv.account_id, args ->> 'query', args -> 'attributes',
-                                     (args -> 'max_price')::numeric,
-                                     coalesce((args -> 'in_stock')::boolean, false), 5);
+        -- As subqueries: PL/pgSQL would keep a bare call's SQL-function plan for the rest of
+        -- the transaction, row-level security quals of the role it was planned for included.
+        RETURN (SELECT convo.search_products(conv.account_id, args ->> 'query', args -> 'attributes',
+                                             (args -> 'max_price')::numeric,
+                                             coalesce((args -> 'in_stock')::boolean, false), 5));
 
     WHEN 'view_cart' THEN
-        RETURN convo.cart_summary(conv.account_id, conv.contact_id);
+        RETURN (SELECT convo.cart_summary(conv.account_id, conv.contact_id));
 
     WHEN 'add_to_cart', 'remove_from_cart' THEN
         product_text := args ->> 'product_id';
@@ -224,7 +226,7 @@ BEGIN
                  WHERE i.account_id = conv.account_id AND i.cart_id = cart
                    AND i.product_id = product_text::uuid;
             END IF;
-            RETURN convo.cart_summary(conv.account_id, conv.contact_id);
+            RETURN (SELECT convo.cart_summary(conv.account_id, conv.contact_id));
         END IF;
 
         -- add_to_cart: the product must be this account's, on sale, in stock and in the
@@ -278,7 +280,7 @@ BEGIN
         -- Adding keeps the cart for another 24 h (the column default's span).
         UPDATE convo.carts c SET expires_at = now() + interval '24 hours', updated_at = now()
          WHERE c.account_id = conv.account_id AND c.cart_id = cart;
-        RETURN convo.cart_summary(conv.account_id, conv.contact_id);
+        RETURN (SELECT convo.cart_summary(conv.account_id, conv.contact_id));
 
     WHEN 'update_progress' THEN
         step_name := args ->> 'step';
