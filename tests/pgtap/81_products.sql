@@ -1,7 +1,7 @@
 -- convo.upsert_product and convo.search_products: writing the catalogue by sku, refusing bad
 -- products, and the trigram search with its filters and its cap.
 BEGIN;
-SELECT plan(81);
+SELECT plan(82);
 
 INSERT INTO convo.accounts (account_id, name, phone_number_id, display_phone_number) VALUES
     ('a0000000-0000-4000-8000-000000000081', 'Shoe Shop', '100000000000081', '15550000081'),
@@ -141,6 +141,8 @@ SELECT is(pg_temp.hits(convo.search_products('a0000000-0000-4000-8000-0000000000
     'so are the names of attributes that are true');
 SELECT is(pg_temp.hits(convo.search_products('a0000000-0000-4000-8000-000000000081', 'cotton')), ARRAY['Basic Tee'],
     'and nested attribute values');
+SELECT is(pg_temp.hits(convo.search_products('a0000000-0000-4000-8000-000000000081', 'material')), '{}'::text[],
+    'other attribute names are not searched (every product has a color)');
 SELECT is(pg_temp.hits(convo.search_products('a0000000-0000-4000-8000-000000000081', 'classic')), '{}'::text[],
     'inactive products are never found');
 SELECT is(convo.search_products('a0000000-0000-4000-8000-000000000081', 'pizza'), '{"more": false, "products": []}'::jsonb,
