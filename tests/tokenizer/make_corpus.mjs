@@ -313,6 +313,34 @@ Exemple de bonne réponse :
     `Política de privacidad para el asistente: nunca pidas la contraseña, el número completo de la tarjeta ni el código de seguridad. Si el cliente los envía por error, respondé que no los necesitamos y recomendale borrar el mensaje. Podés pedir el número de pedido, el correo de la compra o los últimos cuatro dígitos de la tarjeta para identificar la compra. Los datos personales se usan solo para gestionar el pedido.`,
 ];
 
+// A few customers write in other languages: other scripts are costed by the letter.
+const otherLanguages = [
+    ["ru", "Здравствуйте! Где мой заказ? Я жду уже неделю."],
+    ["ru", "Спасибо, всё получил, упаковка отличная."],
+    ["ru", "Можно оплатить картой при получении?"],
+    ["el", "Καλησπέρα, πότε θα φτάσει η παραγγελία μου;"],
+    ["el", "Ευχαριστώ πολύ για τη βοήθεια!"],
+    ["ar", "مرحبا، أين طلبي؟ لم يصل بعد."],
+    ["ar", "شكرا جزيلا على المساعدة"],
+    ["ar", "هل يمكن الدفع عند الاستلام؟"],
+    ["he", "שלום, מתי ההזמנה שלי תגיע?"],
+    ["hi", "नमस्ते, मेरा ऑर्डर कब तक आएगा?"],
+    ["hi", "धन्यवाद, मुझे सामान मिल गया।"],
+    ["zh", "你好，我的订单什么时候发货？"],
+    ["zh", "谢谢，我已经收到了，质量很好。"],
+    ["ja", "こんにちは、注文した商品はいつ届きますか？"],
+    ["ja", "ありがとうございます。無事に届きました。"],
+    ["ko", "안녕하세요, 제 주문은 언제 도착하나요?"],
+    ["ko", "감사합니다. 잘 받았어요!"],
+    ["th", "สวัสดีครับ สินค้าจะมาถึงเมื่อไหร่ครับ"],
+    ["pt", "Olá, o meu pedido ainda não chegou. Podem verificar?"],
+    ["pt", "Obrigada! Chegou tudo certinho 😊"],
+    ["de", "Hallo, wann wird meine Bestellung geliefert? Die Sendungsverfolgung zeigt nichts an."],
+    ["de", "Vielen Dank, alles angekommen!"],
+    ["it", "Buongiorno, vorrei cambiare l'indirizzo di consegna."],
+    ["it", "Grazie mille, gentilissimi!"],
+];
+
 // Sentences that are joined into multi-sentence messages and agent replies.
 const paragraphSources = [english, french, spanish];
 
@@ -362,5 +390,7 @@ for (let i = 0; i < 15; i++) {
     }
     add("transcript", lines.join("\n"));
 }
+
+for (const [language, text] of otherLanguages) add(`other-${language}`, text);
 
 for (const item of items) process.stdout.write(JSON.stringify(item) + "\n");
