@@ -57,7 +57,7 @@ $(DATA_built): $(SQL_PARTS)
 # Header changes rebuild everything: the tree is small and stale objects are worse.
 $(OBJS): $(wildcard extension/*/*.hpp)
 
-.PHONY: deps unit pgtap test run stop bench format
+.PHONY: deps unit tokenizer-check pgtap test run stop bench format
 
 deps:
 	scripts/install-deps.sh
@@ -68,6 +68,13 @@ unit:
 	cmake --build build -j2
 	cd build && ctest --output-on-failure
 
+# The token estimator against the real tokenizer (npm gpt-tokenizer, installed for this check
+# only; the first run needs the npm registry): prints the error distribution, fails on a miss.
+tokenizer-check:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DCONVO_SANITIZE=ON > /dev/null
+	cmake --build build -j2 --target token_accuracy
+	tests/tokenizer/check.sh build
+
 pgtap: all install
 	scripts/test-cluster.sh
 
@@ -75,6 +82,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) install
 	$(MAKE) unit
+	$(MAKE) tokenizer-check
 	scripts/test-cluster.sh
 
 run: deps
