@@ -13,6 +13,11 @@ for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+# Node.js and npm, for the token estimator check only (tests/tokenizer): any installation will do.
+if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+    missing+=(nodejs npm)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
