@@ -93,7 +93,7 @@ enum class Kind : std::uint8_t {
     mark,        // combining marks, variation selectors, modifier letters: letters of no case
     alphabet_lower,
     alphabet_upper,
-    alphabet_pair,      // Cyrillic beyond the basic letters: pairs like latin_pair
+    alphabet_pair,      // Greek and Cyrillic beyond the basic letters: pairs like latin_pair
     alphabet_caseless,  // Hebrew, Arabic, Georgian, Ethiopic...
     abugida,            // Indic scripts, Thai, Lao, Myanmar, Khmer...
     cjk,                // Han, kana
@@ -107,7 +107,9 @@ enum class Kind : std::uint8_t {
 };
 
 // Non-ASCII code points by range: each entry holds from `first` up to the next entry's first.
-// Coarse on purpose: the common scripts and symbols are right, rare ones fall into a neighbour.
+// Coarse on purpose: the common scripts and symbols are right, rare ones fall into a neighbour,
+// and the combining vowel signs of Indic scripts, Thai or Arabic count as letters (the cut then
+// differs only where one directly follows punctuation).
 struct Range {
     std::uint32_t first;
     Kind kind;
@@ -582,9 +584,8 @@ Piece read_white(std::string_view s, std::size_t i, const Rates& r) {
     return {end, 1};
 }
 
-// The estimate, before rounding. `on_piece(begin, end, cost)` sees every piece, in order.
-template <typename OnPiece>
-double estimate(std::string_view s, const Rates& r, OnPiece&& on_piece) {
+// The estimate, before rounding: the sum of the pieces' costs.
+double estimate(std::string_view s, const Rates& r) {
     double tokens = 0;
     std::size_t i = 0;
     while (i < s.size()) {
@@ -602,7 +603,6 @@ double estimate(std::string_view s, const Rates& r, OnPiece&& on_piece) {
         } else {
             p = read_punctuation(s, i, false, r);
         }
-        on_piece(i, p.end, p.cost);
         tokens += p.cost;
         i = p.end;
     }
@@ -613,7 +613,7 @@ double estimate(std::string_view s, const Rates& r, OnPiece&& on_piece) {
 
 std::size_t estimate_tokens(std::string_view utf8) {
     if (utf8.empty()) return 0;
-    double tokens = estimate(utf8, kO200k, [](std::size_t, std::size_t, double) {});
+    double tokens = estimate(utf8, kO200k);
     return std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(tokens)));
 }
 
