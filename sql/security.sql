@@ -17,7 +17,7 @@ DECLARE
     t text;
     tenant_tables text[] := ARRAY['accounts', 'bot_profiles', 'contacts', 'conversations', 'messages',
                                   'message_statuses', 'products', 'carts', 'cart_items', 'orders', 'templates',
-                                  'context_cache'];
+                                  'context_cache', 'response_cache', 'response_cache_hits'];
     -- Tables an authenticated caller may change (its own account's rows, through RLS).
     -- Conversations and messages are narrower, below: the window must not be forgeable.
     writable text[] := ARRAY['bot_profiles', 'contacts', 'products', 'carts', 'cart_items',
@@ -40,6 +40,14 @@ DECLARE
         'convo.cart_summary(uuid, uuid)',
         'convo.call_tool(uuid, text, jsonb)',
         'convo.outbound_body(jsonb)',
+        'convo.normalize_text(text)',
+        'convo.greeting_phrases()',
+        'convo.phrase_alternation(jsonb, text)',
+        'convo.question_key(text)',
+        'convo.trigram_similarity(text, text)',
+        'convo.trigram_count(text)',
+        'convo.response_cache_lookup(uuid, text)',
+        'convo.cached_answer(uuid, text)',
         'convo.build_context(uuid, jsonb)'
     ];
     f text;

@@ -259,5 +259,6 @@ INSERT INTO convo.settings VALUES
     ('inbox.max_attempts', '5', 'ingest attempts before an inbox item is kept as dead'),
     ('inbox.lease', '60 seconds', 'how long a claimed inbox item stays with its worker before others may claim it'),
     ('inbox.backoff_base', '2 seconds', 'first retry delay; doubles per attempt'),
-    ('inbox.backoff_max', '10 minutes', 'longest retry delay');
+    ('inbox.backoff_max', '10 minutes', 'longest retry delay'),
+    ('response_cache.similarity', '0.75', 'lowest pg_trgm similarity (0.3 to 1) at which a customer''s text matches a cached question; equal normalized texts always match');
 SELECT pg_catalog.pg_extension_config_dump('convo.settings', '');

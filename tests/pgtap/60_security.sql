@@ -63,6 +63,9 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
           'convo.json_schema_error(jsonb,jsonb,text)', 'convo.tool_definitions(text[])',
           'convo.cart_summary(uuid,uuid)', 'convo.call_tool(uuid,text,jsonb)',
           'convo.status_rank(text)', 'convo.phone_digits(text)', 'convo.outbound_body(jsonb)',
+          'convo.normalize_text(text)', 'convo.greeting_phrases()', 'convo.phrase_alternation(jsonb,text)',
+          'convo.question_key(text)', 'convo.trigram_similarity(text,text)', 'convo.trigram_count(text)',
+          'convo.response_cache_lookup(uuid,text)', 'convo.cached_answer(uuid,text)',
           'convo.build_context(uuid,jsonb)'],
     'authenticated may execute exactly the API functions');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
