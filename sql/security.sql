@@ -48,6 +48,9 @@ DECLARE
         'convo.trigram_count(text)',
         'convo.response_cache_lookup(uuid, text)',
         'convo.cached_answer(uuid, text)',
+        'convo.simple_intent_phrases()',
+        'convo.tool_words()',
+        'convo.route_model(uuid, text)',
         'convo.build_context(uuid, jsonb)'
     ];
     f text;

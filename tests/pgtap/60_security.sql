@@ -66,6 +66,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
           'convo.normalize_text(text)', 'convo.greeting_phrases()', 'convo.phrase_alternation(jsonb,text)',
           'convo.question_key(text)', 'convo.trigram_similarity(text,text)', 'convo.trigram_count(text)',
           'convo.response_cache_lookup(uuid,text)', 'convo.cached_answer(uuid,text)',
+          'convo.simple_intent_phrases()', 'convo.tool_words()', 'convo.route_model(uuid,text)',
           'convo.build_context(uuid,jsonb)'],
     'authenticated may execute exactly the API functions');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
