@@ -19,7 +19,8 @@
 CREATE FUNCTION convo.simple_intent_phrases() RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN convo.greeting_phrases() || jsonb '{
-  "gracias": "thanks", "muchas gracias": "thanks", "mil gracias": "thanks", "muy amable": "thanks",
+  "gracias": "thanks", "muchas gracias": "thanks", "muchisimas gracias": "thanks", "mil gracias": "thanks",
+  "muy amable": "thanks",
   "de nada": "thanks", "con gusto": "thanks", "thanks": "thanks", "thank you": "thanks", "thanks a lot": "thanks",
   "thank you very much": "thanks", "thx": "thanks", "ty": "thanks", "you re welcome": "thanks",
   "no problem": "thanks", "merci": "thanks", "merci beaucoup": "thanks", "merci bien": "thanks",
