@@ -100,6 +100,8 @@ COMMENT ON FUNCTION convo.tool_words() IS 'Words that make route_model choose th
 CREATE FUNCTION convo.route_model(conversation_id uuid, text text) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
+-- Generic plans, planned once per session: see response_cache_lookup.
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -110,8 +112,13 @@ DECLARE
     norm text;
     stem text;
     phrases jsonb;
-    alternation text;
+    longest int;       -- words in the longest phrase
     candidate text;
+    words_of text;     -- the candidate words holds
+    words text[];
+    n int;
+    rest boolean[];
+    step int[];
 BEGIN
     IF conversation_id IS NULL OR route_model.text IS NULL THEN
         RAISE EXCEPTION '%conversation_id and text are required', fn USING ERRCODE = '22004';
@@ -161,27 +168,43 @@ BEGIN
     END IF;
 
     -- Simple intents are short: at most 80 characters and 8 words once normalized.
-    IF length(norm) <= 80 AND array_length(string_to_array(norm, ' '), 1) <= 8 THEN
+    IF length(norm) <= 80 AND cardinality(string_to_array(norm, ' ')) <= 8 THEN
         -- A profile's own phrases replace the built-in ones (NULL: the built-in list).
         IF profile.simple_intents IS NULL THEN
             phrases := convo.simple_intent_phrases();
-            alternation := convo.phrase_alternation(convo.simple_intent_phrases());
+            longest := 4;
         ELSE
-            SELECT coalesce(jsonb_object_agg(p.n, 'profile'), '{}') INTO phrases
+            SELECT coalesce(jsonb_object_agg(p.n, 'profile'), '{}'), coalesce(max(cardinality(string_to_array(p.n, ' '))), 0)
+              INTO phrases, longest
               FROM (SELECT DISTINCT convo.normalize_text(s) AS n FROM unnest(profile.simple_intents) AS s) AS p
              WHERE p.n <> '';
-            alternation := convo.phrase_alternation(phrases);
         END IF;
         -- Letters typed three times or more ("holaaa", "siii") count once; so, in a second try,
         -- do doubled ones ("holaa"); laughter ("jajaja", "hehe") is "jaja".
         FOREACH candidate IN ARRAY ARRAY[
                 regexp_replace(regexp_replace(norm, '(.)\1\1+', '\1', 'g'), '\m([jh][aeiou])\1+[jh]?\M', 'jaja', 'g'),
                 regexp_replace(regexp_replace(norm, '(.)\1+', '\1', 'g'), '\m([jh][aeiou])\1+[jh]?\M', 'jaja', 'g')] LOOP
-            EXIT WHEN alternation IS NULL;
-            IF candidate ~ ('^(' || alternation || ')( (' || alternation || '))*$') THEN
+            CONTINUE WHEN candidate = words_of;   -- no doubled letters: nothing new to try
+            words_of := candidate;
+            -- Is the text a sequence of phrases? From the end: rest[i] when words i.. are one;
+            -- step[i], the words of the longest phrase that starts such a sequence at i.
+            words := string_to_array(candidate, ' ');
+            n := cardinality(words);
+            rest := array_fill(false, ARRAY[n + 1]);
+            step := array_fill(0, ARRAY[n + 1]);
+            rest[n + 1] := true;
+            FOR i IN REVERSE n..1 LOOP
+                FOR len IN REVERSE least(longest, n - i + 1)..1 LOOP
+                    IF rest[i + len] AND phrases ? array_to_string(words[i:i + len - 1], ' ') THEN
+                        rest[i] := true;
+                        step[i] := len;
+                        EXIT;
+                    END IF;
+                END LOOP;
+            END LOOP;
+            IF rest[1] THEN
                 RETURN jsonb_build_object('tier', 'small', 'model', profile.small_model, 'reason',
-                    'simple_intent:' || (phrases ->> (regexp_match(candidate, '^(' || alternation || ')( |$)'))[1]),
-                    'cached', NULL);
+                    'simple_intent:' || (phrases ->> array_to_string(words[1:step[1]], ' ')), 'cached', NULL);
             END IF;
         END LOOP;
     END IF;
