@@ -100,8 +100,6 @@ COMMENT ON FUNCTION convo.tool_words() IS 'Words that make route_model choose th
 CREATE FUNCTION convo.route_model(conversation_id uuid, text text) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
--- Generic plans, planned once per session: see response_cache_lookup.
-SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -225,10 +225,6 @@ COMMENT ON FUNCTION convo.remove_cached_answer(uuid, bigint) IS 'Removes a cache
 CREATE FUNCTION convo.response_cache_lookup(account_id uuid, key text) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
--- No plan here depends on the values. Left to choose, PostgreSQL would plan the similarity
--- query, or an expression with question_key() in it, anew on every call: custom plans look
--- cheaper, but planning costs more than running (0.45 ms instead of 0.1 per call).
-SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -281,7 +277,6 @@ COMMENT ON FUNCTION convo.response_cache_lookup(uuid, text) IS 'The best live ca
 CREATE FUNCTION convo.cached_answer(conversation_id uuid, text text) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
-SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
