@@ -3,7 +3,7 @@
 -- intents, models from the right profile, bad input, PostgREST requests of two accounts, and
 -- what a call reads.
 BEGIN;
-SELECT plan(75);
+SELECT plan(77);
 
 SET LOCAL timezone = 'UTC';
 
@@ -69,6 +69,11 @@ SELECT is(pg_temp.a1('¿Cuál es el horario?'),
                                                     'expires_at', now() + interval '30 days')),
     'a cached answer: tier cached, no model, the entry in "cached"');
 SELECT volatility_is('convo', 'route_model', ARRAY['uuid', 'text'], 'volatile', 'route_model is volatile (it counts cache hits)');
+SELECT is((SELECT max(cardinality(string_to_array(k, ' '))) FROM jsonb_object_keys(convo.simple_intent_phrases()) AS k), 4,
+    'built-in phrases have at most 4 words, as route_model assumes');
+SELECT is_empty($$SELECT k FROM jsonb_object_keys(convo.simple_intent_phrases() || convo.tool_words()) AS k
+                   WHERE k <> convo.normalize_text(k)$$,
+    'every built-in phrase and tool word is written normalized');
 
 -- Cached first ------------------------------------------------------------------------------------
 
