@@ -285,7 +285,8 @@ json assemble(pg::Spi& spi, const pg::Uuid& conversation_id, const Head& head, c
         {"customer", {{"id", pg::uuid_to_string(contact_id)}, {"name", customer_name ? json(*customer_name) : json(nullptr)},
                       {"wa_id", wa_id ? json(*wa_id) : json(nullptr)}, {"user_id", user_id ? json(*user_id) : json(nullptr)}}},
         {"cart", std::move(cart)},
-        {"budget", {{"used", fit.used}, {"limit", fit.limit}, {"dropped", fit.dropped}, {"truncated", fit.truncated}}},
+        {"budget", {{"used", fit.used}, {"limit", fit.limit}, {"dropped", fit.dropped}, {"truncated", fit.truncated},
+                    {"over_budget", fit.over_budget}}},
     };
     if (opt.include_orders) ctx["orders"] = std::move(orders);
     return ctx;

@@ -1,6 +1,8 @@
 // Prompt assembly (see context_assembly.hpp).
 #include "core/context_assembly.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/token_estimate.hpp"
@@ -145,7 +147,7 @@ FittedPrompt fit_to_budget(ChatMessage system, std::vector<ChatMessage> history,
         std::size_t cost = message_tokens(latest);
         if (used + cost > budget) {
             std::size_t room = budget > used + kTokensPerMessage ? budget - used - kTokensPerMessage : 0;
-            latest.content = truncate_to_tokens(latest.content, room);
+            latest.content = truncate_to_tokens(latest.content, std::max(room, kMinLatestMessageTokens));
             fit.truncated = true;
             cost = message_tokens(latest);
         }
@@ -169,6 +171,7 @@ FittedPrompt fit_to_budget(ChatMessage system, std::vector<ChatMessage> history,
             ++fit.dropped;
     }
     fit.used = used;
+    fit.over_budget = used > budget;
     return fit;
 }
 

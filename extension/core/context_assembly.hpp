@@ -65,7 +65,12 @@ struct FittedPrompt {
     std::size_t limit = 0;
     std::size_t dropped = 0;            // history messages left out
     bool truncated = false;             // the latest customer message was cut to fit
+    bool over_budget = false;           // system + tools + the kept minimum do not fit at all
 };
+
+// What is kept of the latest customer message when the system message and tools leave it
+// no room: an assistant must still see what it answers.
+inline constexpr std::size_t kMinLatestMessageTokens = 32;
 
 // Fits system + history (chronological) + tools into budget. latest_customer is the index in
 // history of the latest customer message, or -1.

@@ -97,6 +97,15 @@ TEST(Budget, LatestCustomerMessageIsKeptAndTruncatedIfAlone) {
     EXPECT_EQ(f.dropped, 4u);
 }
 
+TEST(Budget, OverBudgetKeepsAMinimumAndSaysSo) {
+    std::string big(4000, 'x');
+    FittedPrompt f = fit_to_budget({"system", "sys"}, {{"user", big}}, 0, 5000, 100);
+    EXPECT_TRUE(f.over_budget);
+    EXPECT_TRUE(f.truncated);
+    EXPECT_GE(estimate_tokens(f.messages[1].content), kMinLatestMessageTokens - 2);
+    EXPECT_LE(estimate_tokens(f.messages[1].content), kMinLatestMessageTokens);
+}
+
 TEST(Budget, SystemOnlyWithoutHistory) {
     FittedPrompt f = fit_to_budget({"system", "sys"}, {}, -1, 0, 100);
     ASSERT_EQ(f.messages.size(), 1u);
