@@ -100,6 +100,12 @@ COMMENT ON FUNCTION convo.touch_account_context() IS 'Trigger: a change to a bot
 
 CREATE TRIGGER bot_profile_changed_context AFTER INSERT OR UPDATE OR DELETE ON convo.bot_profiles
     FOR EACH ROW EXECUTE FUNCTION convo.touch_account_context();
+-- A new or changed cached answer changes the model a customer's text routes to.
+CREATE TRIGGER cached_answer_changed_context AFTER INSERT OR UPDATE OR DELETE ON convo.response_cache
+    FOR EACH ROW EXECUTE FUNCTION convo.touch_account_context();
+-- Tool definitions are shared by all accounts.
+CREATE TRIGGER tool_changed_context AFTER INSERT OR UPDATE OR DELETE ON convo.tools
+    FOR EACH STATEMENT EXECUTE FUNCTION convo.touch_account_context();
 -- Stock moves often and is not shown in a context: only what a cart line shows counts.
 CREATE TRIGGER product_changed_context AFTER UPDATE OF sku, name, price, currency OR DELETE
     ON convo.products FOR EACH ROW EXECUTE FUNCTION convo.touch_account_context();

@@ -1,7 +1,7 @@
 -- convo.build_context: messages within the budget, tools, model, window, customer, cart, and a
 -- cache that is never stale.
 BEGIN;
-SELECT plan(60);
+SELECT plan(64);
 
 CREATE SCHEMA t;
 CREATE FUNCTION t.notification(messages jsonb) RETURNS jsonb LANGUAGE sql AS $$
@@ -147,6 +147,14 @@ SELECT is(t.ctx() ->> 'cached', 'false', 'a context past its valid_until (cart e
 INSERT INTO convo.orders (account_id, contact_id, total, status) SELECT :'account', contact_id, 91.50, 'paid' FROM convo.contacts WHERE wa_id = '5491188800001';
 SELECT is(t.ctx('{"include_orders": true}') #>> '{orders,0,status}', 'paid', 'orders only when asked for');
 SELECT ok(NOT (t.ctx() ? 'orders'), 'and not otherwise');
+SELECT convo.ingest('whatsapp', t.notification(jsonb_build_array(t.msg(21, 'text', '{"body": "¿A qué hora abren los domingos?"}'))));
+SELECT t.ctx() ->> 'cached' AS warm2 \gset
+SELECT is(t.ctx() ->> 'cached', 'true', 'warm again');
+SELECT convo.put_cached_answer(:'account', 'a que hora abren los domingos', 'De 10 a 14.');
+SELECT is(t.ctx() #>> '{model,tier}', 'cached', 'a new cached answer: the latest message now routes to the cache');
+SELECT is(t.ctx() ->> 'cached', 'false', 'and a context routed to an expiring answer is not kept');
+UPDATE convo.tools SET description = description || ' ' WHERE name = 'view_cart';
+SELECT ok((SELECT bool_and(a.context_version > 0) FROM convo.accounts a), 'a tool definition change outdates every account''s contexts');
 UPDATE convo.accounts SET name = 'Zapatería Luna' WHERE account_id = :'account';
 SELECT ok((t.ctx() #>> '{messages,0,content}') LIKE '%Zapatería Luna%', 'account renamed: the new business name');
 
