@@ -21,7 +21,7 @@ DECLARE
     -- Tables an authenticated caller may change (its own account's rows, through RLS).
     -- Conversations and messages are narrower, below: the window must not be forgeable.
     writable text[] := ARRAY['bot_profiles', 'contacts', 'products', 'carts', 'cart_items',
-                             'orders', 'templates', 'context_cache'];
+                             'orders', 'templates', 'context_cache', 'response_cache_hits'];
     -- Functions an authenticated caller may run; everything else is for service_role.
     -- One signature per line.
     api text[] := ARRAY[

@@ -285,8 +285,9 @@ SELECT throws_ok($$SELECT convo.remove_cached_answer('a0000000-0000-4000-8000-00
 SELECT throws_ok($$INSERT INTO convo.response_cache (account_id, question, answer, expires_at)
                    VALUES ('a0000000-0000-4000-8000-000000000085', 'q', 'a', now() + interval '1 day')$$, '42501',
     'permission denied for table response_cache', 'and the table is read-only for authenticated');
-SELECT throws_ok($$UPDATE convo.response_cache_hits SET hits = 1000$$, '42501',
-    'permission denied for table response_cache_hits', 'so are hit counts');
+WITH changed AS (UPDATE convo.response_cache_hits SET hits = 1000
+                  WHERE account_id = 'b0000000-0000-4000-8000-000000000085' RETURNING 1)
+SELECT is(count(*), 0::bigint, 'another account''s hit counts are out of reach') FROM changed;
 CALL test.as_request('authenticated', '{"sub": "agent-x"}');
 SELECT is(convo.response_cache_lookup('a0000000-0000-4000-8000-000000000085', 'cual es el horario'), NULL,
     'without an account claim, no entry is found');
@@ -302,8 +303,8 @@ SELECT ok(convo.put_cached_answer('b0000000-0000-4000-8000-000000000085', 'Direc
     'service_role writes entries');
 RESET ROLE;
 SELECT is(pg_temp.hits(:shipping_b), 1::bigint, 'service_role''s hit was counted');
-SELECT is(pg_temp.hits(:hours), 0::bigint,
-    'authenticated''s was not: response_cache_hits is not writable by authenticated');
+SELECT is(pg_temp.hits(:hours), 1::bigint,
+    'and authenticated''s too: build_context through PostgREST counts its hits');
 
 -- Cost: a few thousand entries in many accounts, no sequential scan ------------------------------
 
