@@ -163,6 +163,11 @@ DECLARE
     msg text;
     code text;
 BEGIN
+    -- This transaction need not wait for its WAL flush: what it writes is derived from inbox
+    -- bodies that were committed durably before the webhook was acknowledged. If a crash
+    -- loses it, the claim is lost with it and the items are claimed and ingested again
+    -- (idempotently). Local to the caller's transaction.
+    PERFORM set_config('synchronous_commit', 'off', true);
     FOR item IN SELECT * FROM convo.inbox_claim(n) LOOP
         BEGIN
             res := convo.ingest_body(item.source, item.body);

@@ -1,6 +1,6 @@
 -- convo.inbox_process: claims inbox items and ingests each in its own subtransaction.
 BEGIN;
-SELECT plan(10);
+SELECT plan(11);
 
 SELECT convo.register_account('Inbox Shop', '6660001', '16660001') \gset
 UPDATE convo.inbox SET state = 'done' WHERE state <> 'done';  -- only this test's items below
@@ -20,7 +20,7 @@ SELECT alike((SELECT last_error FROM convo.inbox WHERE inbox_id = :notif), '2202
 SELECT alike((SELECT last_error FROM convo.inbox WHERE inbox_id = :truncated), '22P02: convo: webhook body is not valid JSON%', 'truncated JSON: dead with the parse error');
 SELECT is((SELECT state FROM convo.inbox WHERE inbox_id = :twilio), 'done', 'a Twilio form body is done');
 SELECT is((SELECT state FROM convo.inbox WHERE inbox_id = :vapi), 'dead', 'vapi bodies are kept as dead until voice ingest exists');
-SELECT is(convo.inbox_process(10), '{"done": 0, "retry": 0, "dead": 0}', 'nothing left to claim, nothing deleted')
-;
+SELECT is(convo.inbox_process(10), '{"done": 0, "retry": 0, "dead": 0}', 'nothing left to claim, nothing deleted');
+SELECT is(current_setting('synchronous_commit'), 'off', 'the ingest transaction does not wait for its WAL flush (bodies are durable in the inbox)');
 SELECT * FROM finish();
 ROLLBACK;
