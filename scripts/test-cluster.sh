@@ -15,6 +15,7 @@ cluster_init "$dir" "$port" "$db"
 cluster_start "$dir"
 cluster_create_db "$dir" "$port" "$db"
 psql -X -q -h "$dir" -p "$port" -U postgres -d "$db" -c "CREATE EXTENSION pgtap"
+psql -X -q -h "$dir" -p "$port" -U postgres -d "$db" -v ON_ERROR_STOP=1 -f tests/sql/postgrest_request.sql
 
 export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=$db
 status=0

@@ -3,24 +3,7 @@
 BEGIN;
 SELECT plan(70);
 
--- What PostgREST (v12) runs at the start of every request, before the API call: settings
--- local to the transaction, the role switched with set_config('role', ...), the claims with
--- the role inserted. A procedure, so that CALL prints nothing between the TAP lines.
-CREATE SCHEMA test;
-GRANT USAGE ON SCHEMA test TO PUBLIC;
-CREATE PROCEDURE test.as_request(role text, claims jsonb DEFAULT '{}', method text DEFAULT 'POST',
-                                 path text DEFAULT '/rpc/free_window')
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM set_config('search_path', '"convo", "public"', true),
-            set_config('role', role, true),
-            set_config('request.jwt.claims', (claims || jsonb_build_object('role', role))::text, true),
-            set_config('request.method', method, true),
-            set_config('request.path', path, true),
-            set_config('request.headers', '{"content-type":"application/json","prefer":"return=representation"}', true),
-            set_config('request.cookies', '{}', true);
-END
-$$;
+-- test.as_request (tests/sql/postgrest_request.sql) replays PostgREST's per-request settings.
 
 -- Two accounts with one conversation each, written as the superuser. --------------------------
 

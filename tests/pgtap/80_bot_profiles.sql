@@ -212,20 +212,7 @@ SELECT throws_ok($$SELECT convo.upsert_bot_profile('00000000-0000-4000-8000-0000
 
 -- As PostgREST requests ------------------------------------------------------------------------
 
-CREATE SCHEMA test;
-GRANT USAGE ON SCHEMA test TO PUBLIC;
-CREATE PROCEDURE test.as_request(role text, claims jsonb DEFAULT '{}')
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM set_config('search_path', '"convo", "public"', true),
-            set_config('role', role, true),
-            set_config('request.jwt.claims', (claims || jsonb_build_object('role', role))::text, true),
-            set_config('request.method', 'POST', true),
-            set_config('request.path', '/rpc/upsert_bot_profile', true),
-            set_config('request.headers', '{"content-type":"application/json"}', true),
-            set_config('request.cookies', '{}', true);
-END
-$$;
+-- test.as_request (tests/sql/postgrest_request.sql) replays PostgREST's per-request settings.
 
 CALL test.as_request('authenticated', '{"sub": "user-a", "account_id": "a0000000-0000-4000-8000-000000000080"}');
 SELECT lives_ok($$SELECT convo.upsert_bot_profile('a0000000-0000-4000-8000-000000000080', '{"name": "from the api", "token_budget": 900}')$$,

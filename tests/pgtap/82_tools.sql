@@ -333,20 +333,7 @@ SELECT is(convo.call_tool('f0000000-0000-4000-8000-0000000082b1', 'handoff_to_hu
 
 -- As PostgREST requests ------------------------------------------------------------------------
 
-CREATE SCHEMA test;
-GRANT USAGE ON SCHEMA test TO PUBLIC;
-CREATE PROCEDURE test.as_request(role text, claims jsonb DEFAULT '{}')
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM set_config('search_path', '"convo", "public"', true),
-            set_config('role', role, true),
-            set_config('request.jwt.claims', (claims || jsonb_build_object('role', role))::text, true),
-            set_config('request.method', 'POST', true),
-            set_config('request.path', '/rpc/call_tool', true),
-            set_config('request.headers', '{"content-type":"application/json"}', true),
-            set_config('request.cookies', '{}', true);
-END
-$$;
+-- test.as_request (tests/sql/postgrest_request.sql) replays PostgREST's per-request settings.
 UPDATE convo.conversations SET bot_enabled = true, needs_human = false, current_step = NULL
  WHERE account_id = 'b0000000-0000-4000-8000-000000000082';
 

@@ -249,22 +249,7 @@ SELECT convo.put_cached_answer('b0000000-0000-4000-8000-000000000085', '¿Hacen 
 
 -- As PostgREST requests ----------------------------------------------------------------------------
 
--- What PostgREST runs before each call (as in 60_security.sql).
-CREATE SCHEMA test;
-GRANT USAGE ON SCHEMA test TO PUBLIC;
-CREATE PROCEDURE test.as_request(role text, claims jsonb DEFAULT '{}', method text DEFAULT 'POST',
-                                 path text DEFAULT '/rpc/cached_answer')
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM set_config('search_path', '"convo", "public"', true),
-            set_config('role', role, true),
-            set_config('request.jwt.claims', (claims || jsonb_build_object('role', role))::text, true),
-            set_config('request.method', method, true),
-            set_config('request.path', path, true),
-            set_config('request.headers', '{"content-type":"application/json"}', true),
-            set_config('request.cookies', '{}', true);
-END
-$$;
+-- test.as_request (tests/sql/postgrest_request.sql) replays PostgREST's per-request settings.
 DELETE FROM convo.response_cache_hits;
 
 CALL test.as_request('authenticated', '{"sub": "agent-a", "account_id": "a0000000-0000-4000-8000-000000000085"}');
