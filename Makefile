@@ -30,6 +30,9 @@ SQL_PARTS = \
 	sql/response_cache.sql \
 	sql/model_routing.sql \
 	sql/context.sql \
+	sql/cache.sql \
+	sql/indexes.sql \
+	sql/jobs.sql \
 	sql/security.sql \
 	sql/tool_access.sql
 
