@@ -9,6 +9,9 @@
 --   entry point   a conversation started from a Click-to-WhatsApp ad or Page button; the business
 --                 reply within 24 h opens a 72 h free entry point window.
 --   inbox item    a raw webhook body, stored before it is acknowledged, ingested later.
+--
+-- The indexes the hot queries need (and unique keys such as accounts.phone_number_id) are
+-- created by sql/indexes.sql from its list of managed indexes, with the reason for each.
 
 \echo Use "CREATE EXTENSION convo" to load this file. \quit
 
@@ -33,9 +36,6 @@ CREATE TABLE convo.accounts (
     created_at           timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id)
 );
--- Webhooks route by phone_number_id (Meta) or by the business number (Twilio's To).
-CREATE UNIQUE INDEX accounts_phone_number_id_key ON convo.accounts (phone_number_id);
-CREATE UNIQUE INDEX accounts_display_phone_number_key ON convo.accounts (display_phone_number);
 
 -- How an account's assistant behaves: its prompt, models, budget, tools and steps.
 -- Written through convo.upsert_bot_profile, which validates it.
@@ -79,8 +79,6 @@ CREATE TABLE convo.contacts (
     PRIMARY KEY (account_id, contact_id),
     CHECK (user_id IS NOT NULL OR wa_id IS NOT NULL)
 );
-CREATE UNIQUE INDEX contacts_account_user_id_key ON convo.contacts (account_id, user_id);
-CREATE UNIQUE INDEX contacts_account_wa_id_key ON convo.contacts (account_id, wa_id);
 
 CREATE TABLE convo.conversations (
     account_id          uuid NOT NULL,
@@ -109,9 +107,6 @@ CREATE TABLE convo.conversations (
     FOREIGN KEY (account_id, contact_id) REFERENCES convo.contacts ON DELETE CASCADE,
     FOREIGN KEY (account_id, bot_profile_id) REFERENCES convo.bot_profiles
 );
--- API functions take a conversation id alone: this makes that lookup one index probe.
-CREATE INDEX conversations_conversation_id ON convo.conversations (conversation_id);
-CREATE INDEX conversations_account_updated ON convo.conversations (account_id, updated_at DESC);
 
 CREATE TABLE convo.messages (
     account_id       uuid NOT NULL,
@@ -137,7 +132,6 @@ CREATE TABLE convo.messages (
     UNIQUE (account_id, wamid),
     FOREIGN KEY (account_id, conversation_id) REFERENCES convo.conversations ON DELETE CASCADE
 );
-CREATE INDEX messages_conversation_sent ON convo.messages (account_id, conversation_id, sent_at DESC);
 
 -- Every status event once, in arrival order. A status may arrive before the message it
 -- belongs to is recorded (the send's response and the webhook race): record_outbound
@@ -179,7 +173,6 @@ CREATE TABLE convo.carts (
     PRIMARY KEY (account_id, cart_id),
     FOREIGN KEY (account_id, contact_id) REFERENCES convo.contacts ON DELETE CASCADE
 );
-CREATE INDEX carts_contact_expiry ON convo.carts (account_id, contact_id, expires_at);
 
 CREATE TABLE convo.cart_items (
     account_id  uuid NOT NULL,
@@ -206,7 +199,6 @@ CREATE TABLE convo.orders (
     PRIMARY KEY (account_id, order_id),
     FOREIGN KEY (account_id, contact_id) REFERENCES convo.contacts ON DELETE CASCADE
 );
-CREATE INDEX orders_contact_created ON convo.orders (account_id, contact_id, created_at DESC);
 
 CREATE TABLE convo.templates (
     account_id  uuid NOT NULL REFERENCES convo.accounts ON DELETE CASCADE,
@@ -246,8 +238,6 @@ CREATE TABLE convo.inbox (
     processed_at    timestamptz,
     result          jsonb
 );
-CREATE INDEX inbox_claimable ON convo.inbox (next_attempt_at, inbox_id)
-    WHERE state IN ('pending', 'processing');
 
 -- Tunables, one row each; read by the functions that need them.
 CREATE TABLE convo.settings (
