@@ -97,8 +97,8 @@ BEGIN
     EXECUTE format('CREATE POLICY outbound_only ON convo.messages AS RESTRICTIVE FOR INSERT TO %I '
                    'WITH CHECK (direction = ''out'')', authed);
 
-    -- Queue and routing tables hold other accounts' payloads: service_role only.
-    FOREACH t IN ARRAY ARRAY['inbox', 'unroutable', 'settings'] LOOP
+    -- Queue, routing and cache tables hold other accounts' payloads: service_role only.
+    FOREACH t IN ARRAY ARRAY['inbox', 'unroutable', 'settings', 'cache', 'cache_namespaces', 'cache_counts'] LOOP
         EXECUTE format('ALTER TABLE convo.%I ENABLE ROW LEVEL SECURITY', t);
     END LOOP;
 END

@@ -36,6 +36,8 @@ public:
     Params& int8(std::int64_t v) { return add(Int64GetDatum(v)); }
     Params& opt_int4(const std::optional<int>& v) { return v ? int4(*v) : null(); }
     Params& boolean(bool v) { return add(BoolGetDatum(v)); }
+    // A datum of the plan's argument type, passed as it is (e.g. a jsonb argument of the caller).
+    Params& datum(Datum d) { return add(d); }
     Params& null();
 
     int size() const { return n_; }
