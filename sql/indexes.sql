@@ -16,6 +16,8 @@ CREATE TABLE convo.managed_indexes (
     definition  text NOT NULL,
     reason      text NOT NULL
 );
+-- Administration only: service_role (which bypasses RLS) and superusers.
+ALTER TABLE convo.managed_indexes ENABLE ROW LEVEL SECURITY;
 COMMENT ON TABLE convo.managed_indexes IS 'Indexes convo creates, checks (index_status) and repairs (ensure_indexes), with the reason each exists';
 
 INSERT INTO convo.managed_indexes (index_name, table_name, is_unique, definition, reason) VALUES
@@ -65,7 +67,7 @@ INSERT INTO convo.settings VALUES
 
 -- One row per managed index, then one per convo table whose sequential scans dominate.
 CREATE FUNCTION convo.index_status()
-RETURNS TABLE (index_name name, table_name name, present boolean, valid boolean, size_bytes bigint,
+RETURNS TABLE (index_name text, table_name text, present boolean, valid boolean, size_bytes bigint,
                size text, scans bigint, verdict text, detail text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
@@ -78,7 +80,7 @@ BEGIN ATOMIC
                               AND c.relnamespace = 'convo'::regnamespace
           LEFT JOIN pg_index i ON i.indexrelid = c.oid
           LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = c.oid)
-    SELECT x.index_name, x.table_name, x.present, x.valid, x.size_bytes, x.size, x.scans, x.verdict, x.detail
+    SELECT x.index_name::text, x.table_name::text, x.present, x.valid, x.size_bytes, x.size, x.scans, x.verdict, x.detail
       FROM (
         SELECT 1 AS part, m.index_name, m.table_name,
                m.indexrelid IS NOT NULL AS present,
@@ -112,7 +114,7 @@ COMMENT ON FUNCTION convo.index_status() IS 'Managed indexes: present, valid, si
 -- Creates the missing managed indexes and rebuilds the invalid ones, in this transaction.
 -- One row per index acted on: created, rebuilt, or failed (with the error; the others go on).
 CREATE FUNCTION convo.ensure_indexes()
-RETURNS TABLE (index_name name, action text, detail text)
+RETURNS TABLE (index_name text, action text, detail text)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
 AS $$
@@ -144,7 +146,7 @@ COMMENT ON FUNCTION convo.ensure_indexes() IS 'Creates missing and rebuilds inva
 -- The concurrent path: the statements that repair the managed indexes without blocking writes,
 -- in order, each to be run on its own outside a transaction block (psql: \gexec).
 CREATE FUNCTION convo.ensure_indexes_statements()
-RETURNS TABLE (index_name name, statement text)
+RETURNS TABLE (index_name text, statement text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
 BEGIN ATOMIC
