@@ -100,6 +100,7 @@ bench: deps
 	$(MAKE) all
 	$(MAKE) install
 	tests/bench/run.sh
+	tests/bench/cache.sh
 
 format:
 	clang-format -i $(SRCS) $(wildcard extension/*/*.hpp tests/unit/*.cpp)

@@ -1,0 +1,1 @@
+SELECT convo.cache_get('response', 'hot');
