@@ -16,6 +16,9 @@
 --   convo_bench.pool  k -> a sender for ingest: an account's number and a contact's wa_id;
 --                     most are existing contacts, the rows with fresh = true stand for
 --                     customers writing for the first time (the script makes the wa_id unique)
+--   convo_bench.hot   n -> one of up to 1000 conversations (a random sample) whose contact is
+--                     not in the pool: ingest never writes to them, so the contexts cached for
+--                     them stay valid for the whole run
 
 \set ON_ERROR_STOP 1
 \if :{?scale}
@@ -52,8 +55,18 @@ SELECT a, gen_random_uuid() AS account_id,
 INSERT INTO convo.accounts (account_id, name, phone_number_id, display_phone_number, waba_id, created_at)
 SELECT account_id, 'Bench shop ' || a, phone_number_id, display_phone_number, waba_id, now() - interval '90 days'
   FROM convo_bench.accounts;
-INSERT INTO convo.bot_profiles (account_id, name, is_default)
-SELECT account_id, 'default', true FROM convo_bench.accounts;
+-- The default profile's template, models, budget and tools are the column defaults; steps and
+-- business info as a shop would fill them in (build_context shows the current step's instruction).
+INSERT INTO convo.bot_profiles (account_id, name, is_default, steps, business_info)
+SELECT account_id, 'default', true,
+       '[{"name": "greeting", "instruction": "Greet the customer and ask what they are looking for."},
+         {"name": "browsing", "instruction": "Help them choose: search the catalogue, suggest two or three products."},
+         {"name": "cart", "instruction": "Confirm the cart, offer a matching accessory once."},
+         {"name": "checkout", "instruction": "Confirm size, colour and delivery address before placing the order."},
+         {"name": "support", "instruction": "Solve the order problem or hand over to a human."}]',
+       jsonb_build_object('name', 'Bench Shop ' || a, 'hours', 'Mon-Fri 9:00-18:00, Sat 10:00-14:00',
+                          'address', 'Av. Corrientes ' || (1000 + a), 'delivery', '48 h, free over 60 USD')
+  FROM convo_bench.accounts;
 
 -- One row per conversation with everything the messages are derived from. Conversation i
 -- belongs to account 1 + floor(20 u^2): account 1 gets about a fifth, account 20 about 2.5%.
@@ -208,6 +221,72 @@ UPDATE convo.conversations c
 
 ALTER TABLE convo.messages ENABLE TRIGGER message_inserted;
 
+-- The catalogue, carts and orders (what build_context reads besides the conversation). The
+-- triggers that outdate cached contexts are off meanwhile (one UPDATE of a conversation per
+-- row, and there is nothing cached yet); foreign keys and indexes stay on.
+--   products   200 per account whatever the scale, 5% of them no longer sold; a few names
+--              longer than a cart label (40 characters)
+--   carts      an open cart of 1-3 lines for about 20% of the contacts, expiring 12-23 h from
+--              now (the benchmark runs well within that)
+--   orders     1-2 past orders for about 5% of the contacts
+ALTER TABLE convo.carts DISABLE TRIGGER USER;
+ALTER TABLE convo.cart_items DISABLE TRIGGER USER;
+ALTER TABLE convo.orders DISABLE TRIGGER USER;
+
+CREATE TEMP TABLE gen_product AS
+SELECT acc.account_id, p, gen_random_uuid() AS product_id,
+       (ARRAY['Zapatilla Runner', 'Remera basica', 'Buzo canguro', 'Jean recto', 'Campera rompeviento',
+              'Gorra trucker', 'Medias deportivas pack x3', 'Mochila urbana',
+              'Zapatilla Trail Pro impermeable con suela reforzada',
+              'Botin de cuero engrasado cosido a mano'])[1 + p % 10]
+           || ' ' || (ARRAY['azul', 'negro', 'blanco', 'rojo', 'verde'])[1 + (p / 10) % 5]
+           || ' ' || (ARRAY['S', 'M', 'L', 'XL'])[1 + (p / 50) % 4] AS name,
+       (ARRAY['azul', 'negro', 'blanco', 'rojo', 'verde'])[1 + (p / 10) % 5] AS color,
+       (ARRAY['S', 'M', 'L', 'XL'])[1 + (p / 50) % 4] AS size,
+       round((5 + random() * 145)::numeric, 2) AS price
+  FROM convo_bench.accounts acc
+ CROSS JOIN generate_series(1, 200) p;
+INSERT INTO convo.products (account_id, product_id, sku, name, price, currency, stock, attributes, active,
+                            updated_at)
+SELECT account_id, product_id, 'SKU-' || lpad(p::text, 4, '0'), name, price, 'USD', floor(random() * 40)::int,
+       jsonb_build_object('color', color, 'size', size) || CASE WHEN p % 10 = 8 THEN jsonb '{"waterproof": true}' ELSE jsonb '{}' END,
+       p % 20 <> 0, now() - interval '60 days'
+  FROM gen_product;
+
+CREATE TEMP TABLE gen_cart AS
+SELECT account_id, gen_random_uuid() AS cart_id, contact_id, 1 + floor(random() * 3)::int AS lines,
+       floor(random() * 200)::int AS first, last_at
+  FROM gen_conv
+ WHERE random() < 0.2;
+INSERT INTO convo.carts (account_id, cart_id, contact_id, status, expires_at, created_at, updated_at)
+SELECT account_id, cart_id, contact_id, 'open', now() + interval '12 hours' + random() * interval '11 hours',
+       last_at - interval '20 minutes', last_at
+  FROM gen_cart;
+INSERT INTO convo.cart_items (account_id, cart_id, product_id, quantity, unit_price, added_at)
+SELECT k.account_id, k.cart_id, p.product_id, 1 + floor(random() * 2)::int, p.price,
+       k.last_at - interval '20 minutes' + l * interval '1 minute'
+  FROM gen_cart k
+ CROSS JOIN generate_series(1, 3) l
+  JOIN gen_product p ON p.account_id = k.account_id AND p.p = 1 + (k.first + 67 * l) % 200
+ WHERE l <= k.lines;
+
+INSERT INTO convo.orders (account_id, contact_id, status, total, currency, items, created_at)
+SELECT g.account_id, g.contact_id, (ARRAY['delivered', 'delivered', 'shipped', 'paid', 'cancelled'])[1 + floor(random() * 5)::int],
+       p.price * g.qty, 'USD',
+       jsonb_build_array(jsonb_build_object('product_id', p.product_id, 'label', left(p.name, 40), 'qty', g.qty,
+                                            'unit_price', p.price)),
+       g.first_at + (g.last_at - g.first_at) * random()
+  FROM (SELECT account_id, contact_id, first_at, last_at, 1 + floor(random() * 2)::int AS n,
+               1 + floor(random() * 2)::int AS qty, floor(random() * 200)::int AS pick
+          FROM gen_conv WHERE random() < 0.05) g
+ CROSS JOIN generate_series(1, 2) j
+  JOIN gen_product p ON p.account_id = g.account_id AND p.p = 1 + (g.pick + 31 * j) % 200
+ WHERE j <= g.n;
+
+ALTER TABLE convo.carts ENABLE TRIGGER USER;
+ALTER TABLE convo.cart_items ENABLE TRIGGER USER;
+ALTER TABLE convo.orders ENABLE TRIGGER USER;
+
 -- What the pgbench scripts draw from (see the header).
 CREATE TABLE convo_bench.ids (n int PRIMARY KEY, account_id uuid NOT NULL, conversation_id uuid NOT NULL);
 INSERT INTO convo_bench.ids
@@ -228,11 +307,21 @@ SELECT row_number() OVER (ORDER BY random()), acc.account_id, acc.phone_number_i
           FROM generate_series(1, (SELECT pool / 50 FROM convo_bench.params)) f
           JOIN convo_bench.accounts acc ON acc.a = 1 + f % (SELECT accounts FROM convo_bench.params)) s
   JOIN convo_bench.accounts acc USING (account_id);
+
+CREATE TABLE convo_bench.hot (n int PRIMARY KEY, account_id uuid NOT NULL, conversation_id uuid NOT NULL);
+INSERT INTO convo_bench.hot
+SELECT row_number() OVER (ORDER BY i.n), i.account_id, i.conversation_id
+  FROM convo_bench.ids i
+  JOIN gen_conv g ON g.account_id = i.account_id AND g.conversation_id = i.conversation_id
+ WHERE NOT EXISTS (SELECT 1 FROM convo_bench.pool p WHERE p.account_id = g.account_id AND p.wa_id = g.wa_id)
+ ORDER BY i.n
+ LIMIT 1000;
 COMMIT;
 
 -- Settles hint bits and the visibility map, and keeps autovacuum from starting mid-benchmark.
-VACUUM (ANALYZE) convo.contacts, convo.conversations, convo.messages,
-                 convo_bench.ids, convo_bench.pool;
+VACUUM (ANALYZE) convo.contacts, convo.conversations, convo.messages, convo.bot_profiles,
+                 convo.products, convo.carts, convo.cart_items, convo.orders,
+                 convo_bench.ids, convo_bench.pool, convo_bench.hot;
 
 -- What was generated.
 WITH per_conversation AS (
@@ -247,3 +336,8 @@ SELECT (SELECT count(*) FROM convo.accounts) AS accounts,
        (SELECT count(*) FROM convo.conversations WHERE last_inbound_at > now() - interval '24 hours')
            AS open_windows
   FROM per_conversation;
+SELECT (SELECT count(*) FROM convo.products) AS products,
+       (SELECT count(*) FROM convo.carts WHERE status = 'open') AS open_carts,
+       (SELECT count(*) FROM convo.cart_items) AS cart_lines,
+       (SELECT count(*) FROM convo.orders) AS orders,
+       (SELECT count(*) FROM convo_bench.hot) AS hot_conversations;
