@@ -67,6 +67,7 @@ else
     done
     read_variants="select1@${scales%% *}$read_variants"
     write_variants=""
+    dbs=${dbs# }
 fi
 declare -A ref=([insert]=insert [ingest]=insert)
 for v in $read_variants; do ref[$v]=lookup${v#${v%@*}}; done
@@ -89,7 +90,6 @@ calc() { awk "BEGIN { $1 }" < /dev/null; }
 context_options='{"include_orders": true, "max_tokens": 4000}'
 
 db=${dbs%% *}
-db=${db# }
 echo "== cluster"
 cluster_init "$dir" "$port" "$db"
 cluster_start "$dir"
@@ -102,7 +102,14 @@ q -d postgres -At -c "SELECT 'PostgreSQL ' || current_setting('server_version') 
 declare -A count pool hot
 setup() {
     local db=$1 scale=$2 start
-    cluster_create_db "$dir" "$port" "$db"
+    if [ "$db" = "${dbs%% *}" ]; then
+        cluster_create_db "$dir" "$port" "$db"
+    else
+        # pg_cron lives in one database only (cron.database_name, the first); convo does
+        # without it.
+        q -d postgres -c "CREATE DATABASE $db"
+        q -c "CREATE EXTENSION pg_trgm" -c "CREATE EXTENSION convo"
+    fi
     echo "== data (scale $scale)"
     start=$(date +%s.%N)
     q -v scale="$scale" -f "$bench/generate.sql"
@@ -136,7 +143,6 @@ for db in $dbs; do
     if [ -z "$scales" ]; then setup "$db" "$scale"; else s=${db#bench_s}; setup "$db" "${s//_/.}"; fi
 done
 db=${dbs%% *}
-db=${db# }
 
 # Plans of the naive window queries, for a conversation of median length and the longest
 # (not with BENCH_SCALES, whose runs are about build_context).
@@ -303,7 +309,8 @@ by_round() {
 }
 
 echo
-echo "== results (${scales:+scales $scales, NAME@SCALE in the database of that scale}${scales:-scale $scale}, $rounds x ${slice}s per variant, pgbench -M prepared, latencies in ms)"
+if [ -n "$scales" ]; then what="scales $scales, NAME@SCALE in the database of that scale"; else what="scale $scale"; fi
+echo "== results ($what, $rounds x ${slice}s per variant, pgbench -M prepared, latencies in ms)"
 echo "   $(nproc) cores, $machine"
 printf '%-20s %7s %10s %8s %8s %8s %9s   %s\n' variant clients TPS avg p50 p99 "WAL B/tx" "p50 vs ref (median of rounds)"
 for c in $clients_list; do
@@ -391,19 +398,19 @@ SQL
 context_lines() {
     local c=$1 at=${2:-} one=select1
     [ -n "$at" ] && one=select1@${scales%% *}
-    line "context_hit$at p50 / $one p50" p50r "context_hit$at" "$one" "$c" '<=' 1.3
-    line "context_miss$at p50 / $one p50" p50r "context_miss$at" "$one" "$c" '<=' 2
-    line "context_naive$at p50 / context_miss p50" p50r "context_naive$at" "context_miss$at" "$c" '>=' 4
-    line "context_plpgsql$at p50 / context_miss p50" p50r "context_plpgsql$at" "context_miss$at" "$c" '>=' 2
-    line "context_miss$at p50 / context_hit p50" p50r "context_miss$at" "context_hit$at" "$c"
-    line "context_hit$at p50 / lookup p50" p50r "context_hit$at" "lookup$at" "$c"
+    [ -n "$at" ] && echo "-- $c client(s), scale ${at#@}"
+    line "context_hit p50 / select1 p50" p50r "context_hit$at" "$one" "$c" '<=' 1.3
+    line "context_miss p50 / select1 p50" p50r "context_miss$at" "$one" "$c" '<=' 2
+    line "context_naive p50 / context_miss p50" p50r "context_naive$at" "context_miss$at" "$c" '>=' 4
+    line "context_plpgsql p50 / context_miss p50" p50r "context_plpgsql$at" "context_miss$at" "$c" '>=' 2
+    line "context_miss p50 / context_hit p50" p50r "context_miss$at" "context_hit$at" "$c"
+    line "context_hit p50 / lookup p50" p50r "context_hit$at" "lookup$at" "$c"
 }
 echo
 echo "== ratios: median over the rounds of the ratio within each round (lowest-highest)"
 if [ -n "$scales" ]; then
     first=${scales%% *} last=${scales##* }
     for c in $clients_list; do
-        echo "-- $c client(s)"
         for s in $scales; do context_lines "$c" "@$s"; done
     done
     echo
