@@ -81,9 +81,14 @@ BEGIN
       FROM convo.conversations c
       JOIN convo.accounts a ON a.account_id = c.account_id
       JOIN convo.contacts k ON k.account_id = c.account_id AND k.contact_id = c.contact_id
-      LEFT JOIN convo.bot_profiles p ON p.account_id = c.account_id
-           AND p.bot_profile_id = coalesce(c.bot_profile_id,
-               (SELECT d.bot_profile_id FROM convo.bot_profiles d WHERE d.account_id = c.account_id AND d.is_default))
+     -- The conversation's profile or the account's default one, by primary key (a plain join
+     -- on the coalesce() would hash the whole table).
+      LEFT JOIN LATERAL (
+           SELECT * FROM convo.bot_profiles p
+            WHERE p.account_id = c.account_id
+              AND p.bot_profile_id = coalesce(c.bot_profile_id,
+                  (SELECT d.bot_profile_id FROM convo.bot_profiles d WHERE d.account_id = c.account_id AND d.is_default))
+           ) p ON true
      -- The last N messages, in reading order, as the transcript shows them.
      CROSS JOIN LATERAL (
            SELECT array_agg(m.direction = 'in' ORDER BY m.sent_at, m.message_id) AS inbound,
@@ -153,7 +158,8 @@ BEGIN
                                   coalesce(c.current_step, '') AS step,
                                   coalesce((SELECT s ->> 'instruction' FROM jsonb_array_elements(p.steps) s
                                              WHERE s ->> 'name' = c.current_step LIMIT 1), '') AS step_instruction,
-                                  coalesce(p.style_rules, '') AS style) v,
+                                  coalesce(p.style_rules, '') AS style
+                           OFFSET 0) v,   -- each value computed once
                           unnest(string_to_array(coalesce(p.system_template,
                               E'You are the WhatsApp assistant of {{business_name}}.\nCustomer: {{customer_name}}.\n{{style}}'),
                               E'\n')) WITH ORDINALITY AS t(line, i)) x
