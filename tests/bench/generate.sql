@@ -157,7 +157,7 @@ SELECT m.account_id, m.conversation_id, m.wamid, m.direction, m.type, m.body,
        m.sent_at, m.sent_at + interval '1 second' * (m.k % 3)
   FROM (
     SELECT s.*, 'wamid.HBgN' || md5(s.conversation_id::text || s.k) AS wamid,
-           CASE WHEN s.type IN ('image', 'audio') THEN (1839200000000000 + s.i * 10000 + s.k)::text END AS media_id,
+           CASE WHEN s.type IN ('image', 'audio') THEN (1839200000000000 + s.i::bigint * 10000 + s.k)::text END AS media_id,
            CASE WHEN s.type = 'audio' THEN NULL
                 WHEN s.direction = 'in' THEN (ARRAY[
                     'Hola, tienen turnos para manana?', 'Cuanto cuesta el envio?', 'ok', 'Gracias!',
