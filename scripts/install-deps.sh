@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap pgtap
     libpq-dev libboost-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
-    libgtest-dev cmake g++ make
+    libspdlog-dev libgtest-dev cmake g++ make pkg-config
 )
 
 missing=()
