@@ -35,6 +35,78 @@ END
 $$;
 COMMENT ON FUNCTION convo.inbox_put(text, text) IS 'Stores a raw webhook body (source whatsapp|twilio|vapi) for ingestion; returns its inbox id';
 
+-- Stores a group of webhook bodies in one statement (the sidecar's group commit: one
+-- transaction, one WAL flush for every webhook waiting at that moment). Returns the inbox
+-- ids in input order. An element of dead_reasons that is not NULL stores that body as dead
+-- on arrival with the reason as its error (a body that can never be ingested, kept for
+-- inspection). One wake-up for the workers per call, and only if something is pending.
+CREATE FUNCTION convo.inbox_put_batch(sources text[], bodies text[], dead_reasons text[] DEFAULT NULL)
+RETURNS SETOF bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    n int;
+    bad text;
+    ids regclass := pg_get_serial_sequence('convo.inbox', 'inbox_id')::regclass;
+BEGIN
+    IF sources IS NULL OR bodies IS NULL THEN
+        RAISE EXCEPTION 'convo.inbox_put_batch: sources and bodies must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF coalesce(array_ndims(sources), 1) > 1 OR coalesce(array_ndims(bodies), 1) > 1
+       OR coalesce(array_ndims(dead_reasons), 1) > 1 THEN
+        RAISE EXCEPTION 'convo.inbox_put_batch: arrays must be one-dimensional' USING ERRCODE = '22023';
+    END IF;
+    n := cardinality(bodies);
+    IF cardinality(sources) <> n OR cardinality(dead_reasons) <> n THEN
+        RAISE EXCEPTION 'convo.inbox_put_batch: array lengths differ: sources %, bodies %, dead_reasons %',
+            cardinality(sources), n, coalesce(cardinality(dead_reasons)::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    IF array_position(sources, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'convo.inbox_put_batch: source % is NULL', array_position(sources, NULL)
+            USING ERRCODE = '22004';
+    END IF;
+    IF array_position(bodies, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'convo.inbox_put_batch: body % is NULL', array_position(bodies, NULL)
+            USING ERRCODE = '22004';
+    END IF;
+    SELECT s INTO bad FROM unnest(sources) s WHERE s NOT IN ('whatsapp', 'twilio', 'vapi') LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'convo.inbox_put_batch: unknown source %', quote_nullable(bad)
+            USING ERRCODE = '22023', HINT = 'source is one of whatsapp, twilio, vapi';
+    END IF;
+
+    -- Each row takes its id in the same step as its position, so the ids come back in input
+    -- order whatever order the INSERT writes them in.
+    RETURN QUERY
+    WITH input AS MATERIALIZED (
+        SELECT u.ord, u.source, u.body, u.reason,
+               nextval(ids) AS id
+          FROM unnest(sources, bodies, coalesce(dead_reasons, array_fill(NULL::text, ARRAY[n])))
+               WITH ORDINALITY AS u(source, body, reason, ord)
+         ORDER BY u.ord),
+    stored AS (
+        INSERT INTO convo.inbox (inbox_id, source, body, state, last_error, processed_at)
+        OVERRIDING SYSTEM VALUE
+        SELECT i.id, i.source, i.body,
+               CASE WHEN i.reason IS NULL THEN 'pending' ELSE 'dead' END,
+               i.reason,
+               CASE WHEN i.reason IS NOT NULL THEN clock_timestamp() END
+          FROM input i
+         ORDER BY i.ord)
+    SELECT i.id FROM input i ORDER BY i.ord;
+
+    IF dead_reasons IS NULL OR array_position(dead_reasons, NULL) IS NOT NULL THEN
+        PERFORM pg_notify('convo_inbox', '');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION convo.inbox_put_batch(text[], text[], text[]) IS 'Stores many raw webhook bodies in one statement (dead on arrival where a reason is given); returns their inbox ids in input order';
+
 -- Claims up to n due items for this worker: FIFO, skipping items other workers hold.
 CREATE FUNCTION convo.inbox_claim(n int) RETURNS SETOF convo.inbox
 LANGUAGE plpgsql VOLATILE
