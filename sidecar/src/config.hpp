@@ -7,6 +7,8 @@
 //   CONVO_SIDECAR_POOL_SIZE         connections for webhook writes       4
 //   CONVO_SIDECAR_MAX_GROUP         most webhooks committed together     1000
 //   CONVO_SIDECAR_PUT_TIMEOUT_MS    commit wait before a 503             5000
+//   CONVO_SIDECAR_CONNECT_TIMEOUT_MS database connection attempt limit   3000
+//   CONVO_SIDECAR_RECONNECT_MAX_MS  reconnect backoff cap                2000
 //   CONVO_SIDECAR_WORKERS           ingest workers (0: none)             1
 //   CONVO_SIDECAR_WORKER_BATCH      inbox items per ingest call          100
 //   CONVO_SIDECAR_POLL_MS           ingest poll when no NOTIFY comes     2000
@@ -14,7 +16,9 @@
 //   CONVO_SIDECAR_HEADER_TIMEOUT_MS time to receive a whole request      10000
 //   CONVO_SIDECAR_IDLE_TIMEOUT_MS   keep-alive connection idle limit     60000
 //   CONVO_SIDECAR_READY_MAX_LAG_S   /health/ready fails above this lag   60
-//   CONVO_SIDECAR_LOG_LEVEL         trace|debug|info|warn|error          info
+//   CONVO_SIDECAR_LOG_LEVEL         trace|debug|info|warn|error|off      info
+//
+// Unset and empty are the same. Durations are whole milliseconds (seconds for _S), >= 1.
 //
 // Secrets, per account (a name of letters, digits, '_' or '-' chosen by the operator):
 //   CONVO_SIDECAR_SECRETS_FILE      JSON file: {"accounts": [{"name": ..., "meta_app_secret": ...,
