@@ -1,8 +1,9 @@
 # convo — PostgreSQL extension (PGXS) plus the developer commands.
 #
 #   make test    install what is missing, build, run every suite (pgTAP + C++)
-#   make run     build, then a persistent local cluster under ./.convo with demo data
-#   make stop    stop that cluster
+#   make run     build, then a persistent local cluster under ./.convo with demo data, and
+#                convo-sidecar (webhooks) in front of it
+#   make stop    stop the sidecar and that cluster
 #   make bench   benchmarks (tests/bench), printed side by side
 #
 # The extension itself: C++ sources under extension/, SQL parts under sql/,
@@ -60,7 +61,7 @@ $(DATA_built): $(SQL_PARTS)
 # Header changes rebuild everything: the tree is small and stale objects are worse.
 $(OBJS): $(wildcard extension/*/*.hpp)
 
-.PHONY: deps unit tokenizer-check pgtap test run stop bench format
+.PHONY: deps unit sidecar tokenizer-check pgtap test run stop bench format
 
 deps:
 	scripts/install-deps.sh
@@ -71,6 +72,11 @@ unit:
 	cmake --build build -j2
 	cd build && ctest --output-on-failure
 
+# convo-sidecar and its test clients alone (the same build directory as `make unit`).
+sidecar:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DCONVO_SANITIZE=ON > /dev/null
+	cmake --build build -j2 --target convo-loadgen sidecar_http_test $(if $(wildcard sidecar/src/main.cpp),convo-sidecar)
+
 # The token estimator against the real tokenizer (npm gpt-tokenizer, installed for this check
 # only; the first run needs the npm registry): prints the error distribution, fails on a miss.
 tokenizer-check:
@@ -78,20 +84,22 @@ tokenizer-check:
 	cmake --build build -j2 --target token_accuracy
 	tests/tokenizer/check.sh build
 
-pgtap: all install
-	scripts/test-cluster.sh
+# The scenarios start convo-sidecar and its test clients from the build directory of `make unit`.
+pgtap: all install sidecar
+	CONVO_BUILD_DIR=build scripts/test-cluster.sh
 
 test: deps
 	$(MAKE) all
 	$(MAKE) install
 	$(MAKE) unit
 	$(MAKE) tokenizer-check
-	scripts/test-cluster.sh
+	CONVO_BUILD_DIR=build scripts/test-cluster.sh
 
 run: deps
 	$(MAKE) all
 	$(MAKE) install
-	scripts/run-cluster.sh start
+	$(MAKE) sidecar
+	CONVO_BUILD_DIR=build scripts/run-cluster.sh start
 
 stop:
 	scripts/run-cluster.sh stop
@@ -101,6 +109,7 @@ bench: deps
 	$(MAKE) install
 	tests/bench/run.sh
 	tests/bench/cache.sh
+	tests/bench/sidecar.sh
 
 format:
 	clang-format -i $(SRCS) $(wildcard extension/*/*.hpp tests/unit/*.cpp)

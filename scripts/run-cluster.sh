@@ -5,6 +5,10 @@
 #                                  start it otherwise; prints how to connect
 #   scripts/run-cluster.sh stop    stop it; the data stays for the next start
 #
+# With the cluster, convo-sidecar (from CONVO_BUILD_DIR, default build, when built there) takes
+# webhooks on 127.0.0.1:CONVO_SIDECAR_PORT (8080) for the demo account, with demo secrets made
+# on first use in .convo/sidecar-secrets.json; its log is .convo/sidecar.log.
+#
 # The cluster lives in ./.convo (data in .convo/data, socket in .convo). It listens on the
 # socket and on 127.0.0.1, port CONVO_PORT (5433); the database is CONVO_DB (convo).
 #
@@ -16,6 +20,9 @@ cd "$(dirname "$0")/.."
 . scripts/cluster-lib.sh
 
 repo=$(pwd -P)
+SIDECAR_BIN=$repo/${CONVO_BUILD_DIR:-build}/sidecar/convo-sidecar
+. tests/sidecar/sidecar-lib.sh
+sidecar_port=${CONVO_SIDECAR_PORT:-8080}
 link=$repo/.convo
 # The server's tools run as 'postgres' from the current directory: make it one they can enter.
 cd /
@@ -152,6 +159,7 @@ start() {
           JOIN convo.accounts a USING (account_id)
          WHERE a.phone_number_id = '$demo_phone_number_id' AND ct.wa_id = '$demo_wa_id'")
     print_usage "$conversation"
+    start_sidecar "$dir"
 }
 
 # The connection line and a few queries to try against the demo conversation.
@@ -179,6 +187,86 @@ Stop with 'make stop'; the data stays in .convo for the next 'make run'.
 EOF
 }
 
+# The demo secrets, made once (random) and kept with the cluster.
+sidecar_secrets() {
+    local file=$1/sidecar-secrets.json
+    if [ ! -s "$file" ]; then
+        (
+            umask 077
+            cat > "$file" <<JSON
+{"accounts": [{"name": "default",
+               "meta_app_secret": "$(sidecar_random_secret)",
+               "meta_verify_token": "$(sidecar_random_secret)",
+               "twilio_auth_token": "$(sidecar_random_secret)",
+               "twilio_public_url": "http://127.0.0.1:$sidecar_port",
+               "vapi_secret": "$(sidecar_random_secret)"}]}
+JSON
+        )
+    fi
+    echo "$file"
+}
+
+# secret FILE NAME: one value of the secrets file.
+secret() {
+    sed -n "s/.*\"$2\": \"\([^\"]*\)\".*/\1/p" "$1"
+}
+
+sidecar_running() {
+    [ -f "$1/sidecar.pid" ] && kill -0 "$(cat "$1/sidecar.pid")" 2> /dev/null
+}
+
+# Starts the sidecar in front of the cluster (unless it runs), then prints how to call it.
+start_sidecar() {
+    local dir=$1 secrets
+    if [ ! -x "$SIDECAR_BIN" ]; then
+        echo "convo: no sidecar built at $SIDECAR_BIN ('make run' builds it); webhooks are not served"
+        return
+    fi
+    secrets=$(sidecar_secrets "$dir")
+    if sidecar_running "$dir"; then
+        echo "convo: the sidecar is already running (pid $(cat "$dir/sidecar.pid"))"
+    else
+        [[ $sidecar_port =~ ^[0-9]+$ ]] || die "CONVO_SIDECAR_PORT must be a port number, got '$sidecar_port'"
+        if ! CONVO_SIDECAR_DATABASE_URL="host=$dir port=$port dbname=$db user=postgres" \
+            CONVO_SIDECAR_SECRETS_FILE=$secrets SIDECAR_DETACH=1 \
+            sidecar_start "$dir/sidecar.log" "$sidecar_port"; then
+            die "the sidecar did not start (is port $sidecar_port taken? set CONVO_SIDECAR_PORT); see $link/sidecar.log"
+        fi
+        echo "$SIDECAR_PID" > "$dir/sidecar.pid"
+        echo "convo: started the sidecar (pid $SIDECAR_PID, log $link/sidecar.log)"
+    fi
+    local url=http://127.0.0.1:$sidecar_port app_secret now
+    app_secret=$(secret "$secrets" meta_app_secret)
+    now=$(date +%s)
+    cat <<EOF
+
+Sidecar: $url   (health: $url/health, metrics: $url/metrics)
+  demo secrets of account "default" ($link/sidecar-secrets.json):
+    meta_app_secret   $app_secret
+    meta_verify_token $(secret "$secrets" meta_verify_token)
+    twilio_auth_token $(secret "$secrets" twilio_auth_token)   (signed URL base $(secret "$secrets" twilio_public_url))
+    vapi_secret       $(secret "$secrets" vapi_secret)
+
+  # a signed WhatsApp webhook from the demo customer
+  body='{"object":"whatsapp_business_account","entry":[{"id":"waba-demo","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550100200","phone_number_id":"$demo_phone_number_id"},"contacts":[{"profile":{"name":"Lucia Ferraro"},"wa_id":"$demo_wa_id"}],"messages":[{"from":"$demo_wa_id","id":"wamid.DEMO.http.$now","timestamp":"$now","type":"text","text":{"body":"Sent through the sidecar"}}]}}]}]}'
+  sig=\$(printf '%s' "\$body" | openssl dgst -sha256 -hmac '$app_secret' -r | cut -d' ' -f1)
+  curl -i $url/webhook/whatsapp -H 'Content-Type: application/json' -H "X-Hub-Signature-256: sha256=\$sig" --data-binary "\$body"
+EOF
+}
+
+stop_sidecar() {
+    local dir=$1 pid
+    if sidecar_running "$dir"; then
+        pid=$(cat "$dir/sidecar.pid")
+        kill -TERM "$pid"
+        local deadline=$((SECONDS + 20))
+        while kill -0 "$pid" 2> /dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+        kill -0 "$pid" 2> /dev/null && kill -KILL "$pid"
+        echo "convo: stopped the sidecar"
+    fi
+    rm -f "$dir/sidecar.pid"
+}
+
 stop() {
     local dir
     dir=$(existing_dir)
@@ -186,6 +274,7 @@ stop() {
         echo "convo: no cluster in .convo"
         return
     fi
+    stop_sidecar "$dir"
     if ! is_running "$dir"; then
         echo "convo: the cluster in $dir is not running"
         return

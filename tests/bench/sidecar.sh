@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# convo-sidecar benchmark: a Release build (no sanitizers) against a private cluster with
+# synchronous_commit = on, so every acknowledged webhook waited for its WAL flush.
+#
+#   tests/bench/sidecar.sh
+#     SIDECAR_BENCH_LATENCY_S=20                 the 1,000/s run (ack latency, ingest lag, RSS)
+#     SIDECAR_BENCH_RATES="2000 3000 4000 5000 6000 8000"   the rate ladder, webhooks/s
+#     SIDECAR_BENCH_STEP_S=30                    seconds per ladder step
+#     SIDECAR_BENCH_CONNECTIONS=32               keep-alive connections of the load generator
+#
+# Prints pg_test_fsync's figures for the cluster's disk first: a commit cannot be faster than
+# one flush, so they bound what the ack latency can be on this machine. Then a table with the
+# targets and whether each was met. The load generator runs on the same machine and takes CPU
+# from the sidecar and PostgreSQL: the figures are a floor, not a ceiling.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/cluster-lib.sh
+
+latency_s=${SIDECAR_BENCH_LATENCY_S:-20}
+rates=${SIDECAR_BENCH_RATES:-2000 3000 4000 5000 6000 8000}
+step_s=${SIDECAR_BENCH_STEP_S:-30}
+connections=${SIDECAR_BENCH_CONNECTIONS:-32}
+port=${SIDECAR_BENCH_PORT:-5442}
+db=bench_sidecar
+phone_number_id=100200300477
+export CONVO_BUILD_DIR=${SIDECAR_BENCH_BUILD_DIR:-build-bench}
+. tests/sidecar/sidecar-lib.sh
+
+dir=$(mktemp -d /tmp/convo-sidecar-bench.XXXXXX)
+SIDECAR_PID=
+cleanup() {
+    [ -n "$SIDECAR_PID" ] && sidecar_kill
+    cluster_stop "$dir"
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "$db" "$@"; }
+calc() { awk "BEGIN { $1 }" < /dev/null; }
+# json_field JSON NAME [OBJECT]: a number from the load generator's summary (inside OBJECT if given).
+json_field() {
+    if [ -n "${3:-}" ]; then
+        sed -n "s/.*\"$3\":{[^}]*\"$2\":\([0-9.]*\).*/\1/p" <<< "$1"
+    else
+        sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" <<< "$1"
+    fi
+}
+verdict() { calc "print ($1 $2 $3) ? \"met\" : \"missed\""; }
+drain() {
+    local deadline=$((SECONDS + ${1:-120}))
+    until [ "$(q -c "SELECT (convo.inbox_stats() ->> 'pending')::int")" = 0 ]; do
+        [ $SECONDS -lt $deadline ] || { echo "== the inbox did not drain: $(q -c 'SELECT convo.inbox_stats()')"; return 1; }
+        sleep 0.5
+    done
+}
+
+echo "== sidecar bench: Release build in $CONVO_BUILD_DIR"
+cmake -S . -B "$CONVO_BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCONVO_SANITIZE=OFF > /dev/null
+cmake --build "$CONVO_BUILD_DIR" -j2 --target convo-sidecar convo-loadgen > /dev/null
+
+echo "== sidecar bench: cluster (synchronous_commit = on)"
+cluster_init "$dir" "$port" "$db"
+echo "synchronous_commit = on" >> "$dir/data/postgresql.conf"
+cluster_start "$dir"
+cluster_create_db "$dir" "$port" "$db"
+q -c "SELECT convo.register_account('Bench', '$phone_number_id', '15550100277')" > /dev/null
+
+echo "== pg_test_fsync -s 2 on the cluster's disk ($dir)"
+fsync_out=$("$PG_BIN/pg_test_fsync" -s 2 -f "$dir/fsync.test" 2>&1) || true
+rm -f "$dir/fsync.test"
+sed -n '/one 8kB write/,/two 8kB writes/p' <<< "$fsync_out" | grep -E 'fdatasync|fsync |open_datasync' | sed 's/^/   /'
+fdatasync=$(sed -n '/one 8kB write/,/two 8kB writes/p' <<< "$fsync_out" | sed -n 's/^ *fdatasync *\([0-9.]*\) ops\/sec *\([0-9.]*\) usecs.*/\1 \2/p' | head -n 1)
+fdatasync_ops=${fdatasync% *}
+fdatasync_us=${fdatasync#* }
+
+export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=$db
+export CONVO_SIDECAR_DATABASE_URL
+CONVO_SIDECAR_DATABASE_URL=$(sidecar_conninfo)
+export CONVO_META_APP_SECRET
+CONVO_META_APP_SECRET=$(sidecar_random_secret)
+export CONVO_SIDECAR_LOG_LEVEL=warn
+log=$dir/sidecar.log
+sidecar_start "$log" || exit 1
+target=127.0.0.1:$SIDECAR_PORT
+
+# loadgen RATE SECONDS: one run, its JSON summary on stdout.
+loadgen() {
+    "$LOADGEN_BIN" --target "$target" --rate "$1" --duration "$2" --connections "$connections" \
+        --phone-number-id "$phone_number_id" --display-phone-number 15550100277 --contacts 2000 \
+        --wamid-prefix "wamid.BENCH.$1.$RANDOM." --timeout-ms 5000 --max-wait 60
+}
+
+echo "== warm-up: 500/s for 3 s"
+loadgen 500 3 > /dev/null
+drain
+
+# The 1,000/s run, its RSS sampled every 0.2 s.
+first_id=$(q -c "SELECT coalesce(max(inbox_id), 0) + 1 FROM convo.inbox")
+echo "== 1,000 webhooks/s for $latency_s s"
+rss_max=0
+loadgen 1000 "$latency_s" > "$dir/latency.json" &
+lg=$!
+while kill -0 "$lg" 2> /dev/null; do
+    rss=$(sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$SIDECAR_PID/status")
+    [ "${rss:-0}" -gt "$rss_max" ] && rss_max=$rss
+    sleep 0.2
+done
+wait "$lg" || echo "== convo-loadgen reported unacknowledged webhooks"
+hwm=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$SIDECAR_PID/status")
+run=$(cat "$dir/latency.json")
+echo "   $run"
+ack_p50=$(json_field "$run" p50_ms latency_final)
+ack_p99=$(json_field "$run" p99_ms latency_final)
+drain
+read -r lag_p50 lag_p99 lag_rows <<< "$(q -F ' ' -c "
+    SELECT round(1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at))::numeric, 2),
+           round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at))::numeric, 2),
+           count(*)
+      FROM convo.inbox WHERE inbox_id >= $first_id AND state = 'done'")"
+
+echo "== rate ladder: $rates webhooks/s, $step_s s each"
+best=0
+declare -A step_p99 step_rate step_503
+for r in $rates; do
+    run=$(loadgen "$r" "$step_s") || true
+    step_p99[$r]=$(json_field "$run" p99_ms latency_final)
+    step_rate[$r]=$(json_field "$run" achieved_rate)
+    step_503[$r]=$(json_field "$run" status_503)
+    printf '   %5s/s: achieved %7s/s  ack p50 %8s ms  p99 %8s ms  503s %s  no-answer %s\n' "$r" "${step_rate[$r]}" \
+        "$(json_field "$run" p50_ms latency_final)" "${step_p99[$r]}" "${step_503[$r]}" "$(json_field "$run" no_answer)"
+    if [ -n "${step_p99[$r]}" ] && [ "$(verdict "${step_p99[$r]}" '<' 10)" = met ] &&
+        [ "$(verdict "${step_rate[$r]}" '>=' "$r * 0.98")" = met ]; then
+        best=$r
+    else
+        break  # the next step only goes further over
+    fi
+    drain 180 || break
+done
+hwm_all=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$SIDECAR_PID/status")
+
+sidecar_stop
+SIDECAR_PID=
+
+echo
+echo "== convo-sidecar (Release, synchronous_commit = on; fdatasync ${fdatasync_ops:-?} ops/s, ${fdatasync_us:-?} µs)"
+printf '%-48s %12s   %s\n' measure value target
+printf '%-48s %9s ms   %s\n' "ack latency p50 at 1,000/s" "$ack_p50" ""
+printf '%-48s %9s ms   %s\n' "ack latency p99 at 1,000/s" "$ack_p99" "<= 2 ms: $(verdict "$ack_p99" '<=' 2)"
+printf '%-48s %9s /s   %s\n' "highest ladder rate with ack p99 < 10 ms" "$best" ">= 5,000/s: $(verdict "$best" '>=' 5000)"
+printf '%-48s %9s ms   %s\n' "ingest lag p50 at 1,000/s (processed - received)" "$lag_p50" "($lag_rows rows)"
+printf '%-48s %9s ms   %s\n' "ingest lag p99 at 1,000/s" "$lag_p99" "<= 50 ms: $(verdict "${lag_p99:-1e9}" '<=' 50)"
+printf '%-48s %9s MB   %s\n' "sidecar RSS, most during the 1,000/s run" "$(calc "printf \"%.1f\", $rss_max / 1024")" \
+    "<= 30 MB: $(verdict "$rss_max / 1024" '<=' 30)"
+printf '%-48s %9s MB   %s\n' "sidecar VmHWM after the 1,000/s run" "$(calc "printf \"%.1f\", $hwm / 1024")" ""
+printf '%-48s %9s MB   %s\n' "sidecar VmHWM after the ladder" "$(calc "printf \"%.1f\", $hwm_all / 1024")" ""
