@@ -16,10 +16,14 @@ CREATE UNLOGGED TABLE convo.context_cache (
     conversation_version bigint NOT NULL,
     account_version      bigint NOT NULL,
     valid_until          timestamptz,     -- earliest expiry of something inside (an open cart)
-    context              jsonb NOT NULL,  -- everything but the time-dependent window
+    context              jsonb COMPRESSION lz4 NOT NULL,  -- everything but the time-dependent window
     built_at             timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id, conversation_id, options_key)
-);
+)
+-- Rows are kept whole and uncompressed up to a page (most contexts are a few kB): a hit then
+-- reads the context as it is, with neither decompression nor a TOAST fetch, and a miss stores it
+-- without compressing it. Larger ones are compressed with lz4, much faster to read than pglz.
+WITH (toast_tuple_target = 8160);
 CREATE INDEX context_cache_conversation ON convo.context_cache (conversation_id, options_key);
 
 -- A row's own change bumps its context_version (unless the statement already did): used for

@@ -7,6 +7,7 @@
 // in C++ (core/context_assembly), stored with the versions read first, and returned.
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "core/context_assembly.hpp"
 #include "core/token_estimate.hpp"
 #include "pg/function.hpp"
+#include "pg/jsonb_merge.hpp"
 #include "pg/spi.hpp"
 
 extern "C" {
@@ -55,7 +57,8 @@ KeptPlan read_conversation{
     "       p.system_template, p.history_length, p.token_budget, p.tools::text, p.style_rules,"
     "       p.business_info ->> 'name',"
     "       (SELECT s ->> 'instruction' FROM jsonb_array_elements(p.steps) s"
-    "         WHERE s ->> 'name' = c.current_step LIMIT 1)"
+    "         WHERE s ->> 'name' = c.current_step LIMIT 1),"
+    "       a.xmin::text, a.context_version"
     "  FROM convo.conversations c"
     "  JOIN convo.accounts a ON a.account_id = c.account_id"
     "  JOIN convo.contacts k ON k.account_id = c.account_id AND k.contact_id = c.contact_id"
@@ -174,6 +177,37 @@ std::string short_label(const std::string& name) {
     return name.substr(0, cut) + "…";
 }
 
+// The tool definitions of a profile, and the tokens they cost, kept per backend: the same few
+// lists are asked for on every miss. Keyed by the list and by the account's context version,
+// which every change of a profile or of the tool catalogue bumps (sql/context.sql), with the
+// transaction that wrote that version: a rolled-back change may have used the same number.
+struct ToolSet {
+    json tools = json::array();
+    std::size_t tokens = 0;
+};
+
+constexpr std::size_t kMaxToolSets = 512;
+std::unordered_map<std::string, ToolSet> tool_sets;
+
+const ToolSet& tools_of(pg::Spi& spi, const pg::Uuid& account_id, const std::string& version,
+                        const std::optional<std::string>& tools_array) {
+    static const ToolSet none;
+    if (!tools_array) return none;
+    std::string key(reinterpret_cast<const char*>(account_id.data()), account_id.size());
+    key.append(version).push_back('/');
+    key.append(*tools_array);
+    if (auto it = tool_sets.find(key); it != tool_sets.end()) return it->second;
+
+    ToolSet set;
+    pg::Params p;
+    p.text(*tools_array);
+    pg::Rows rows = spi.execute(read_tools, p, false, 1);
+    if (!rows.empty() && rows.str(0, 1)) set.tools = json::parse(*rows.str(0, 1));
+    set.tokens = set.tools.empty() ? 0 : estimate_tokens(set.tools.dump());
+    if (tool_sets.size() >= kMaxToolSets) tool_sets.clear();  // outdated versions pile up otherwise
+    return tool_sets.emplace(std::move(key), std::move(set)).first->second;
+}
+
 // Reads everything but the window and assembles it. valid_until: when a part (the cart)
 // expires by itself.
 json assemble(pg::Spi& spi, const pg::Uuid& conversation_id, const Head& head, const Options& opt,
@@ -254,14 +288,9 @@ json assemble(pg::Spi& spi, const pg::Uuid& conversation_id, const Head& head, c
                               {"created_at", rows.str(i, 5).value_or("")}});
     }
 
-    json tools = json::array();
-    if (tools_array) {
-        pg::Params p;
-        p.text(*tools_array);
-        pg::Rows rows = spi.execute(read_tools, p, false, 1);
-        if (!rows.empty() && rows.str(0, 1)) tools = json::parse(*rows.str(0, 1));
-    }
-    std::string tools_text = tools.empty() ? std::string() : tools.dump();
+    const ToolSet& toolset = tools_of(spi, head.account_id,
+                                      conv.str(0, 14).value_or("") + ":" + std::to_string(conv.int8(0, 15).value_or(0)),
+                                      tools_array);
 
     pg::Params rp;
     rp.uuid(conversation_id).text(latest_text);
@@ -274,13 +303,13 @@ json assemble(pg::Spi& spi, const pg::Uuid& conversation_id, const Head& head, c
                         current_step.value_or(""), step_instruction, style};
     ChatMessage system{"system", render_system_prompt(tmpl, fields)};
     FittedPrompt fit = fit_to_budget(std::move(system), std::move(history), latest_customer,
-                                     estimate_tokens(tools_text), static_cast<std::size_t>(budget));
+                                     toolset.tokens, static_cast<std::size_t>(budget));
 
     json messages = json::array();
     for (const ChatMessage& m : fit.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
     json ctx = {
         {"messages", std::move(messages)},
-        {"tools", std::move(tools)},
+        {"tools", toolset.tools},
         {"model", std::move(model)},
         {"customer", {{"id", pg::uuid_to_string(contact_id)}, {"name", customer_name ? json(*customer_name) : json(nullptr)},
                       {"wa_id", wa_id ? json(*wa_id) : json(nullptr)}, {"user_id", user_id ? json(*user_id) : json(nullptr)}}},
@@ -304,12 +333,6 @@ Datum live_part(const WindowState& w, bool cached) {
     return out.finish();
 }
 
-Datum concat(Datum a, Datum b) {
-    Datum d;
-    pg::guarded([&] { d = DirectFunctionCall2(jsonb_concat, a, b); });
-    return d;
-}
-
 }  // namespace
 }  // namespace convo::api
 
@@ -322,6 +345,7 @@ CONVO_FUNCTION(convo_build_context) {
     api::Options opt = api::parse_options(pg::arg_jsonb_text(fcinfo, 1));
     Micros now = pg::transaction_now();
 
+    MemoryContext caller_context = CurrentMemoryContext;
     pg::Spi spi;
     pg::Params head_params;
     head_params.uuid(*id).text(opt.key());
@@ -338,19 +362,28 @@ CONVO_FUNCTION(convo_build_context) {
     if (head.fresh) {
         Datum cached = rows.transfer(0, 8, /*by_value=*/false, /*type_length=*/-1);
         spi.finish();
-        return api::concat(cached, api::live_part(window, true));
+        return pg::merge_objects(cached, api::live_part(window, true));
     }
 
     std::optional<Micros> valid_until;
     bool cacheable = true;
     nlohmann::json ctx = api::assemble(spi, *id, head, opt, valid_until, cacheable);
-    std::string text = ctx.dump();
+    // In the caller's memory context: it is returned after SPI_finish frees SPI's.
+    MemoryContext spi_context = MemoryContextSwitchTo(caller_context);
+    Datum built;
+    try {
+        built = pg::jsonb_datum(ctx.dump());
+    } catch (...) {
+        MemoryContextSwitchTo(spi_context);
+        throw;
+    }
+    MemoryContextSwitchTo(spi_context);
     if (cacheable && !pg::transaction_read_only()) {
         pg::Params p;
         p.uuid(head.account_id).uuid(*id).text(opt.key()).int8(head.conversation_version)
-            .int8(head.account_version).opt_timestamptz(valid_until).jsonb(text);
+            .int8(head.account_version).opt_timestamptz(valid_until).datum(built);
         spi.execute(api::store, p, false);
     }
     spi.finish();
-    return api::concat(pg::jsonb_datum(text), api::live_part(window, false));
+    return pg::merge_objects(built, api::live_part(window, false));
 }

@@ -1,7 +1,7 @@
 -- convo.build_context: messages within the budget, tools, model, window, customer, cart, and a
 -- cache that is never stale.
 BEGIN;
-SELECT plan(64);
+SELECT plan(67);
 
 CREATE SCHEMA t;
 CREATE FUNCTION t.notification(messages jsonb) RETURNS jsonb LANGUAGE sql AS $$
@@ -155,6 +155,19 @@ SELECT is(t.ctx() #>> '{model,tier}', 'cached', 'a new cached answer: the latest
 SELECT is(t.ctx() ->> 'cached', 'false', 'and a context routed to an expiring answer is not kept');
 UPDATE convo.tools SET description = description || ' ' WHERE name = 'view_cart';
 SELECT ok((SELECT bool_and(a.context_version > 0) FROM convo.accounts a), 'a tool definition change outdates every account''s contexts');
+-- Tool definitions are kept per session between calls: a change, even one that reuses the
+-- version number of a rolled-back change, must reach the next context.
+SELECT t.ctx() AS before_tools \gset
+SAVEPOINT tools;
+UPDATE convo.tools SET description = 'Rolled back.' WHERE name = 'view_cart';
+SELECT is((SELECT x #>> '{function,description}' FROM jsonb_array_elements(t.ctx() -> 'tools') x WHERE x #>> '{function,name}' = 'view_cart'),
+          'Rolled back.', 'a changed tool definition reaches the context');
+ROLLBACK TO SAVEPOINT tools;
+UPDATE convo.tools SET description = 'Kept.' WHERE name = 'view_cart';
+SELECT is((SELECT x #>> '{function,description}' FROM jsonb_array_elements(t.ctx() -> 'tools') x WHERE x #>> '{function,name}' = 'view_cart'),
+          'Kept.', 'after a rolled-back change, the next change reaches the context');
+SELECT ok((:'before_tools'::jsonb #>> '{budget,used}')::int <> (t.ctx() #>> '{budget,used}')::int,
+          'and the tokens counted for the tools follow');
 UPDATE convo.accounts SET name = 'Zapatería Luna' WHERE account_id = :'account';
 SELECT ok((t.ctx() #>> '{messages,0,content}') LIKE '%Zapatería Luna%', 'account renamed: the new business name');
 
