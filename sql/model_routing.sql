@@ -139,7 +139,10 @@ BEGIN
             HINT = 'Make one of its profiles the default, or give the conversation a bot_profile_id.';
     END IF;
 
-    hit := convo.response_cache_lookup(conv.account_id, convo.question_key(route_model.text));
+    -- Most accounts have no cached answers: one index probe then spares the lookup.
+    IF EXISTS (SELECT 1 FROM convo.response_cache c WHERE c.account_id = conv.account_id) THEN
+        hit := convo.response_cache_lookup(conv.account_id, convo.question_key(route_model.text));
+    END IF;
     IF hit IS NOT NULL THEN
         RETURN jsonb_build_object('tier', 'cached', 'model', NULL, 'reason', 'cache_hit:' || (hit ->> 'entry_id'),
                                   'cached', hit);
