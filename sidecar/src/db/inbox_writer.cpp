@@ -21,6 +21,9 @@ namespace {
 constexpr const char* put_statement = "put_batch";
 constexpr const char* put_sql = "SELECT convo.inbox_put_batch($1::text[], $2::text[], $3::text[])";
 constexpr std::chrono::milliseconds first_retry{50};
+// A group's bodies travel as one array parameter: far below PostgreSQL's 1 GB message limit,
+// and one slow statement does not hold many large bodies.
+constexpr std::size_t max_group_bytes = 16u << 20;
 
 bool known_source(std::string_view s) { return s == "whatsapp" || s == "twilio" || s == "vapi"; }
 }  // namespace
@@ -169,8 +172,13 @@ void InboxWriter::dispatch() {
 void InboxWriter::send_group(std::size_t i) {
     std::vector<PutPtr> group;
     group.reserve(std::min<std::size_t>(waiting_.size(), static_cast<std::size_t>(config_.max_group)));
-    while (!waiting_.empty() && group.size() < static_cast<std::size_t>(config_.max_group)) {
-        if (!waiting_.front()->finished) group.push_back(std::move(waiting_.front()));
+    std::size_t bytes = 0;
+    while (!waiting_.empty() && group.size() < static_cast<std::size_t>(config_.max_group) &&
+           (group.empty() || bytes + waiting_.front()->item.body.size() <= max_group_bytes)) {
+        if (!waiting_.front()->finished) {
+            bytes += waiting_.front()->item.body.size();
+            group.push_back(std::move(waiting_.front()));
+        }
         waiting_.pop_front();
     }
     std::vector<std::optional<std::string_view>> sources, bodies, reasons;

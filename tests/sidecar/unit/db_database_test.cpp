@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -393,4 +394,62 @@ TEST_F(DatabaseTest, StopFinishesAndRefusesLaterPuts) {
     EXPECT_EQ(after.error, "stopping");
     EXPECT_FALSE(health_and_wait(d).reachable);
     EXPECT_EQ(d.counters().pool_connected.load(), 0);
+}
+
+// Figures, not a check: run with CONVO_TEST_DB_BENCH=1. A closed loop of 256 puts in flight
+// for the rate, then an open loop at 1,000 puts/s for the commit latency.
+TEST_F(DatabaseTest, GroupCommitRateAndLatency) {
+    if (!std::getenv("CONVO_TEST_DB_BENCH")) GTEST_SKIP() << "CONVO_TEST_DB_BENCH is not set";
+    Loop loop;
+    db::Database d(loop.io, config_for(url_));
+    d.start();
+    ASSERT_TRUE(put_and_wait(d, {"vapi", "warm-up", {}}).committed);
+    const std::string body = R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[]}],"pad":")" +
+                             std::string(600, 'p') + "\"}";
+
+    // Closed loop: every answer issues the next put.
+    {
+        constexpr int total = 20000, in_flight = 256;
+        std::atomic<int> issued{0}, answered{0}, failed{0};
+        std::promise<void> all;
+        std::function<void()> one;
+        one = [&] {
+            if (issued++ >= total) return;
+            d.put({"whatsapp", body, {}}, [&](db::PutOutcome o) {
+                if (!o.committed) ++failed;
+                if (++answered == total) all.set_value();
+                one();
+            });
+        };
+        const auto groups_before = d.counters().commit_groups.load();
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < in_flight; ++i) one();
+        ASSERT_EQ(all.get_future().wait_for(60s), std::future_status::ready);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::printf("[ bench ] closed loop: %d puts, %d in flight: %.0f puts/s, %llu groups, %d failed\n", total,
+                    in_flight, total / s,
+                    static_cast<unsigned long long>(d.counters().commit_groups.load() - groups_before), failed.load());
+        EXPECT_EQ(failed.load(), 0);
+    }
+    // Open loop at 1,000/s for 3 s: latency from put() to the callback.
+    {
+        constexpr int total = 3000;
+        std::vector<double> ms(total);
+        std::atomic<int> answered{0};
+        std::promise<void> all;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < total; ++i) {
+            std::this_thread::sleep_until(t0 + std::chrono::microseconds(1000) * i);
+            const auto sent = std::chrono::steady_clock::now();
+            d.put({"whatsapp", body, {}}, [&, i, sent](db::PutOutcome o) {
+                ms[i] = o.committed ? std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent).count() : 1e9;
+                if (++answered == total) all.set_value();
+            });
+        }
+        ASSERT_EQ(all.get_future().wait_for(30s), std::future_status::ready);
+        std::sort(ms.begin(), ms.end());
+        std::printf("[ bench ] open loop 1000/s: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", ms[total / 2],
+                    ms[total * 99 / 100], ms.back());
+    }
+    EXPECT_TRUE(stop_and_wait(d));
 }
