@@ -101,8 +101,8 @@ KeptPlan read_orders{
     " ORDER BY created_at DESC LIMIT 3",
     2, {UUIDOID, UUIDOID}};
 
-KeptPlan read_tools{"SELECT convo.tool_definitions($1::text[])::text", 1, {TEXTOID}};
-KeptPlan route{"SELECT convo.route_model($1, $2)::text", 2, {UUIDOID, TEXTOID}};
+KeptPlan read_tools{"SELECT d, d::text FROM convo.tool_definitions($1::text[]) d", 1, {TEXTOID}};
+KeptPlan route{"SELECT r, r ->> 'tier' FROM convo.route_model($1, $2) r", 2, {UUIDOID, TEXTOID}};
 
 KeptPlan store{
     "INSERT INTO convo.context_cache AS cc (account_id, conversation_id, options_key,"
@@ -182,7 +182,7 @@ std::string short_label(const std::string& name) {
 // which every change of a profile or of the tool catalogue bumps (sql/context.sql), with the
 // transaction that wrote that version: a rolled-back change may have used the same number.
 struct ToolSet {
-    json tools = json::array();
+    std::vector<char> jsonb;  // the definitions as a jsonb datum (varlena), empty for none
     std::size_t tokens = 0;
 };
 
@@ -202,16 +202,39 @@ const ToolSet& tools_of(pg::Spi& spi, const pg::Uuid& account_id, const std::str
     pg::Params p;
     p.text(*tools_array);
     pg::Rows rows = spi.execute(read_tools, p, false, 1);
-    if (!rows.empty() && rows.str(0, 1)) set.tools = json::parse(*rows.str(0, 1));
-    set.tokens = set.tools.empty() ? 0 : estimate_tokens(set.tools.dump());
+    if (!rows.empty() && rows.str(0, 2)) {
+        // Counted on the compact JSON text, as the budget has always counted tools.
+        json tools = json::parse(*rows.str(0, 2));
+        set.tokens = tools.empty() ? 0 : estimate_tokens(tools.dump());
+        Datum d = rows.transfer(0, 1, false, -1);
+        const char* bytes = nullptr;
+        std::size_t size = 0;
+        pg::guarded([&] {
+            struct varlena* v = PG_DETOAST_DATUM(d);
+            bytes = reinterpret_cast<const char*>(v);
+            size = VARSIZE(v);
+        });
+        set.jsonb.assign(bytes, bytes + size);
+    }
     if (tool_sets.size() >= kMaxToolSets) tool_sets.clear();  // outdated versions pile up otherwise
     return tool_sets.emplace(std::move(key), std::move(set)).first->second;
 }
 
+void opt_string(pg::JsonbWriter& out, std::string_view key, const std::optional<std::string>& v) {
+    out.key(key);
+    v ? out.string(*v) : out.null();
+}
+
+void string_pair(pg::JsonbWriter& out, std::string_view key, std::string_view v) {
+    out.key(key);
+    out.string(v);
+}
+
 // Reads everything but the window and assembles it. valid_until: when a part (the cart)
 // expires by itself.
-json assemble(pg::Spi& spi, const pg::Uuid& conversation_id, const Head& head, const Options& opt,
-              std::optional<Micros>& valid_until, bool& cacheable) {
+// The context is built in out (its strings and parts live in SPI's memory until finish).
+void assemble(pg::Spi& spi, const pg::Uuid& conversation_id, const Head& head, const Options& opt,
+              std::optional<Micros>& valid_until, bool& cacheable, pg::JsonbWriter& out) {
     pg::Params ids;
     ids.uuid(head.account_id).uuid(conversation_id);
     pg::Rows conv = spi.execute(read_conversation, ids, false, 1);
@@ -262,30 +285,24 @@ json assemble(pg::Spi& spi, const pg::Uuid& conversation_id, const Head& head, c
     pg::Params cart_params;
     cart_params.uuid(head.account_id).uuid(contact_id);
     pg::Rows cart_rows = spi.execute(read_cart, cart_params, false, kMaxCartLines);
-    json cart = nullptr;
+    struct CartLine {
+        std::string product_id, label;
+        int quantity;
+        std::string amount;
+    };
+    std::vector<CartLine> cart;
+    for (std::uint64_t i = 0; i < cart_rows.size(); ++i)
+        cart.push_back({cart_rows.str(i, 1).value_or(""), short_label(cart_rows.str(i, 2).value_or("")),
+                        cart_rows.int4(i, 3).value_or(0), cart_rows.str(i, 4).value_or("0")});
     std::string cart_summary;
+    std::string cart_total;
+    std::string cart_currency;
     if (!cart_rows.empty()) {
-        json items = json::array();
-        for (std::uint64_t i = 0; i < cart_rows.size(); ++i)
-            items.push_back({{"product_id", cart_rows.str(i, 1).value_or("")},
-                             {"label", short_label(cart_rows.str(i, 2).value_or(""))},
-                             {"quantity", cart_rows.int4(i, 3).value_or(0)},
-                             {"amount", cart_rows.str(i, 4).value_or("0")}});
-        std::string currency = cart_rows.str(0, 5).value_or("");
-        std::string total = cart_rows.str(0, 7).value_or("0");
+        cart_currency = cart_rows.str(0, 5).value_or("");
+        cart_total = cart_rows.str(0, 7).value_or("0");
         int units = cart_rows.int4(0, 8).value_or(0);
-        cart = {{"items", items}, {"total", total}, {"currency", currency}};
-        cart_summary = std::to_string(units) + (units == 1 ? " item, " : " items, ") + total + " " + currency;
+        cart_summary = std::to_string(units) + (units == 1 ? " item, " : " items, ") + cart_total + " " + cart_currency;
         valid_until = cart_rows.timestamptz(0, 6);
-    }
-
-    json orders = json::array();
-    if (opt.include_orders) {
-        pg::Rows rows = spi.execute(read_orders, cart_params, false, 3);
-        for (std::uint64_t i = 0; i < rows.size(); ++i)
-            orders.push_back({{"id", rows.str(i, 1).value_or("")}, {"status", rows.str(i, 2).value_or("")},
-                              {"total", rows.str(i, 3).value_or("0")}, {"currency", rows.str(i, 4).value_or("")},
-                              {"created_at", rows.str(i, 5).value_or("")}});
     }
 
     const ToolSet& toolset = tools_of(spi, head.account_id,
@@ -295,9 +312,12 @@ json assemble(pg::Spi& spi, const pg::Uuid& conversation_id, const Head& head, c
     pg::Params rp;
     rp.uuid(conversation_id).text(latest_text);
     pg::Rows routed = spi.execute(route, rp, false, 1);
-    json model = routed.empty() || !routed.str(0, 1) ? json(nullptr) : json::parse(*routed.str(0, 1));
-    // A cached answer may expire on its own: such a context is not kept.
-    if (model.is_object() && model.value("tier", "") == "cached") cacheable = false;
+    std::optional<Datum> model;
+    if (!routed.empty() && routed.str(0, 2)) {
+        // A cached answer may expire on its own: such a context is not kept.
+        if (*routed.str(0, 2) == "cached") cacheable = false;
+        model = routed.transfer(0, 1, false, -1);
+    }
 
     PromptFields fields{business_name, customer_name.value_or(""), cart_summary,
                         current_step.value_or(""), step_instruction, style};
@@ -305,20 +325,82 @@ json assemble(pg::Spi& spi, const pg::Uuid& conversation_id, const Head& head, c
     FittedPrompt fit = fit_to_budget(std::move(system), std::move(history), latest_customer,
                                      toolset.tokens, static_cast<std::size_t>(budget));
 
-    json messages = json::array();
-    for (const ChatMessage& m : fit.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
-    json ctx = {
-        {"messages", std::move(messages)},
-        {"tools", toolset.tools},
-        {"model", std::move(model)},
-        {"customer", {{"id", pg::uuid_to_string(contact_id)}, {"name", customer_name ? json(*customer_name) : json(nullptr)},
-                      {"wa_id", wa_id ? json(*wa_id) : json(nullptr)}, {"user_id", user_id ? json(*user_id) : json(nullptr)}}},
-        {"cart", std::move(cart)},
-        {"budget", {{"used", fit.used}, {"limit", fit.limit}, {"dropped", fit.dropped}, {"truncated", fit.truncated},
-                    {"over_budget", fit.over_budget}}},
-    };
-    if (opt.include_orders) ctx["orders"] = std::move(orders);
-    return ctx;
+    out.begin_object();
+    out.key("messages");
+    out.begin_array();
+    for (const ChatMessage& m : fit.messages) {
+        out.begin_object();
+        string_pair(out, "role", m.role);
+        string_pair(out, "content", m.content);
+        out.end_object();
+    }
+    out.end_array();
+    out.key("tools");
+    if (toolset.jsonb.empty()) {
+        out.begin_array();
+        out.end_array();
+    } else {
+        out.jsonb(PointerGetDatum(toolset.jsonb.data()));
+    }
+    out.key("model");
+    model ? out.jsonb(*model) : out.null();
+    out.key("customer");
+    out.begin_object();
+    string_pair(out, "id", pg::uuid_to_string(contact_id));
+    opt_string(out, "name", customer_name);
+    opt_string(out, "wa_id", wa_id);
+    opt_string(out, "user_id", user_id);
+    out.end_object();
+    out.key("cart");
+    if (cart.empty()) {
+        out.null();
+    } else {
+        out.begin_object();
+        out.key("items");
+        out.begin_array();
+        for (const CartLine& line : cart) {
+            out.begin_object();
+            string_pair(out, "product_id", line.product_id);
+            string_pair(out, "label", line.label);
+            out.key("quantity");
+            out.int64(line.quantity);
+            string_pair(out, "amount", line.amount);
+            out.end_object();
+        }
+        out.end_array();
+        string_pair(out, "total", cart_total);
+        string_pair(out, "currency", cart_currency);
+        out.end_object();
+    }
+    out.key("budget");
+    out.begin_object();
+    out.key("used");
+    out.int64(static_cast<std::int64_t>(fit.used));
+    out.key("limit");
+    out.int64(static_cast<std::int64_t>(fit.limit));
+    out.key("dropped");
+    out.int64(static_cast<std::int64_t>(fit.dropped));
+    out.key("truncated");
+    out.boolean(fit.truncated);
+    out.key("over_budget");
+    out.boolean(fit.over_budget);
+    out.end_object();
+    if (opt.include_orders) {
+        out.key("orders");
+        out.begin_array();
+        pg::Rows rows = spi.execute(read_orders, cart_params, false, 3);
+        for (std::uint64_t i = 0; i < rows.size(); ++i) {
+            out.begin_object();
+            string_pair(out, "id", rows.str(i, 1).value_or(""));
+            string_pair(out, "status", rows.str(i, 2).value_or(""));
+            string_pair(out, "total", rows.str(i, 3).value_or("0"));
+            string_pair(out, "currency", rows.str(i, 4).value_or(""));
+            string_pair(out, "created_at", rows.str(i, 5).value_or(""));
+            out.end_object();
+        }
+        out.end_array();
+    }
+    out.end_object();
 }
 
 // {"window": ..., "cached": ...}: the part computed on every call.
@@ -367,12 +449,13 @@ CONVO_FUNCTION(convo_build_context) {
 
     std::optional<Micros> valid_until;
     bool cacheable = true;
-    nlohmann::json ctx = api::assemble(spi, *id, head, opt, valid_until, cacheable);
+    pg::JsonbWriter out;
+    api::assemble(spi, *id, head, opt, valid_until, cacheable, out);
     // In the caller's memory context: it is returned after SPI_finish frees SPI's.
     MemoryContext spi_context = MemoryContextSwitchTo(caller_context);
     Datum built;
     try {
-        built = pg::jsonb_datum(ctx.dump());
+        built = out.finish();
     } catch (...) {
         MemoryContextSwitchTo(spi_context);
         throw;

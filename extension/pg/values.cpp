@@ -170,6 +170,17 @@ void JsonbWriter::timestamptz(Micros us) {
     string(buf);
 }
 
+void JsonbWriter::jsonb(Datum doc) {
+    JsonbValue v;
+    v.type = jbvBinary;
+    guarded([&] {
+        Jsonb* jb = DatumGetJsonbP(doc);
+        v.val.binary.data = &jb->root;
+        v.val.binary.len = static_cast<int>(VARSIZE(jb) - VARHDRSZ);
+    });
+    push_scalar(v);  // pushJsonbValue unpacks a binary value into its parts
+}
+
 Datum JsonbWriter::finish() {
     Datum d;
     guarded([&] { d = JsonbPGetDatum(JsonbValueToJsonb(result_)); });

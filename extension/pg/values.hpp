@@ -54,6 +54,8 @@ public:
     void boolean(bool b);
     void int64(std::int64_t v);
     void timestamptz(Micros us);  // as to_jsonb(timestamptz) writes it, in the session time zone
+    // A jsonb datum as the value, copied in (it must stay alive until finish).
+    void jsonb(Datum doc);
     void optional_timestamptz(const std::optional<Micros>& us) {
         us ? timestamptz(*us) : null();
     }
