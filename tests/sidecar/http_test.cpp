@@ -507,7 +507,10 @@ TEST_F(SidecarHttp, VapiWithTheSecretIsStoredWithoutItUnauthorized) {
 // ---- Health and metrics ------------------------------------------------------------------
 
 TEST_F(SidecarHttp, HealthReportsTheDatabaseAndTheInbox) {
+    const std::string dead_rows = "SELECT count(*) FROM convo.inbox WHERE state = 'dead'";
+    auto dead_before = db->number(dead_rows);
     auto res = get("/health");
+    auto dead_after = db->number(dead_rows);
     ASSERT_EQ(res.result_int(), 200u);
     auto j = nlohmann::json::parse(res.body());
     EXPECT_EQ(j.value("status", ""), "ok") << res.body();
@@ -516,7 +519,8 @@ TEST_F(SidecarHttp, HealthReportsTheDatabaseAndTheInbox) {
     EXPECT_TRUE(j["inbox"]["pending"].is_number_integer()) << res.body();
     EXPECT_TRUE(j["inbox"]["dead"].is_number_integer()) << res.body();
     EXPECT_TRUE(j["inbox"]["oldest_pending_seconds"].is_number()) << res.body();
-    EXPECT_GE(j["inbox"].value("dead", -1), 1) << "earlier tests left dead rows: " << res.body();
+    EXPECT_GE(j["inbox"].value("dead", -1), dead_before) << res.body();
+    EXPECT_LE(j["inbox"].value("dead", -1), dead_after) << res.body();
 }
 
 TEST_F(SidecarHttp, LiveAndReady) {
@@ -561,8 +565,8 @@ TEST_F(SidecarHttp, MetricsCountersMove) {
     })) << "ingest_total{result=\"done\"} did not move";
     EXPECT_GE(metric(b, "convo_sidecar_http_request_duration_seconds_count"),
               metric(a, "convo_sidecar_http_request_duration_seconds_count") + 2);
-    EXPECT_EQ(metric(b, "convo_sidecar_pool_connections", {"state=\"connected\""}),
-              metric(b, "convo_sidecar_pool_connections", {"state=\"configured\""}));
+    EXPECT_GT(metric(b, "convo_sidecar_pool_connections", {"state=\"connected\""}), 0);
+    EXPECT_GT(metric(b, "convo_sidecar_pool_connections", {"state=\"configured\""}), 0);
 }
 
 }  // namespace
