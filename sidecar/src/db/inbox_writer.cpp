@@ -223,8 +223,8 @@ void InboxWriter::group_done(std::size_t i, std::vector<PutPtr> group, PgResult 
             std::from_chars(v, v + std::char_traits<char>::length(v), id);
             finish(*group[k], PutOutcome{true, id, {}});
         }
-    } else if (!r.ok && !r.sent) {
-        // Never reached the server: the same puts go on the next free connection.
+    } else if (!r.ok && !r.sent && r.connection_lost) {
+        // The connection broke before the statement left: the puts go on the next free one.
         for (auto it = group.rbegin(); it != group.rend(); ++it)
             if (!(*it)->finished) waiting_.push_front(std::move(*it));
     } else {
