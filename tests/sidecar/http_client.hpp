@@ -6,6 +6,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -93,12 +94,26 @@ public:
         if (buffer_.size() > 0) buffer_.consume(buffer_.size());
         auto deadline = std::chrono::steady_clock::now() + timeout;
         char scratch[4096];
+        // A timer that cancels the read rather than the stream's own timeout, which would close
+        // the socket and make the next write fail as if the server had closed it.
+        auto& socket = stream_->socket();
+        stream_->expires_never();
         while (std::chrono::steady_clock::now() < deadline) {
             beast::error_code ec;
-            stream_->expires_at(deadline);
-            stream_->async_read_some(asio::buffer(scratch), [&](beast::error_code e, std::size_t) { ec = e; });
+            bool timed_out = false, read_done = false;
+            asio::steady_timer timer(*io_, deadline);
+            timer.async_wait([&](beast::error_code e) {
+                if (e || read_done) return;
+                timed_out = true;
+                socket.cancel();
+            });
+            socket.async_read_some(asio::buffer(scratch), [&](beast::error_code e, std::size_t) {
+                ec = e;
+                read_done = true;
+                timer.cancel();
+            });
             run();
-            if (ec == beast::error::timeout) return false;
+            if (timed_out) return false;
             if (ec) return true;  // eof, reset: closed
         }
         return false;
