@@ -89,7 +89,8 @@ public:
     }
 
     // Whether the peer closes the connection within `timeout` (bytes it sends first are read
-    // and dropped). False when it is still open at the deadline.
+    // and dropped). False when it is still open at the deadline; the connection is then closed
+    // by the deadline, so this is a last check.
     bool closed_by_peer(std::chrono::milliseconds timeout) {
         if (buffer_.size() > 0) buffer_.consume(buffer_.size());
         auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -116,6 +117,22 @@ public:
             if (timed_out) return false;
             if (ec) return true;  // eof, reset: closed
         }
+        return false;
+    }
+
+    // Whether the peer has closed the connection, without waiting (bytes it sent are dropped).
+    // Unlike closed_by_peer, never closes the connection itself.
+    bool peer_closed_now() {
+        auto& socket = stream_->socket();
+        beast::error_code ec;
+        socket.non_blocking(true, ec);
+        char scratch[4096];
+        while (true) {
+            socket.read_some(asio::buffer(scratch), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+            if (ec) return true;
+        }
+        socket.non_blocking(false, ec);
         return false;
     }
 
