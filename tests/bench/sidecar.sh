@@ -70,7 +70,7 @@ q -c "SELECT convo.register_account('Bench', '$phone_number_id', '15550100277')"
 echo "== pg_test_fsync -s 2 on the cluster's disk ($dir)"
 fsync_out=$("$PG_BIN/pg_test_fsync" -s 2 -f "$dir/fsync.test" 2>&1) || true
 rm -f "$dir/fsync.test"
-sed -n '/one 8kB write/,/two 8kB writes/p' <<< "$fsync_out" | grep -E 'fdatasync|fsync |open_datasync' | sed 's/^/   /'
+sed -n '/one 8kB write/,/two 8kB writes/p' <<< "$fsync_out" | grep 'ops/sec' | sed 's/^/   /'
 fdatasync=$(sed -n '/one 8kB write/,/two 8kB writes/p' <<< "$fsync_out" | sed -n 's/^ *fdatasync *\([0-9.]*\) ops\/sec *\([0-9.]*\) usecs.*/\1 \2/p' | head -n 1)
 fdatasync_ops=${fdatasync% *}
 fdatasync_us=${fdatasync#* }
@@ -80,7 +80,6 @@ export CONVO_SIDECAR_DATABASE_URL
 CONVO_SIDECAR_DATABASE_URL=$(sidecar_conninfo)
 export CONVO_META_APP_SECRET
 CONVO_META_APP_SECRET=$(sidecar_random_secret)
-export CONVO_SIDECAR_LOG_LEVEL=warn
 log=$dir/sidecar.log
 sidecar_start "$log" || exit 1
 target=127.0.0.1:$SIDECAR_PORT
@@ -103,12 +102,12 @@ rss_max=0
 loadgen 1000 "$latency_s" > "$dir/latency.json" &
 lg=$!
 while kill -0 "$lg" 2> /dev/null; do
-    rss=$(sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$SIDECAR_PID/status")
+    rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SIDECAR_PID/status")
     [ "${rss:-0}" -gt "$rss_max" ] && rss_max=$rss
     sleep 0.2
 done
 wait "$lg" || echo "== convo-loadgen reported unacknowledged webhooks"
-hwm=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$SIDECAR_PID/status")
+hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SIDECAR_PID/status")
 run=$(cat "$dir/latency.json")
 echo "   $run"
 ack_p50=$(json_field "$run" p50_ms latency_final)
@@ -138,7 +137,7 @@ for r in $rates; do
     fi
     drain 180 || break
 done
-hwm_all=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$SIDECAR_PID/status")
+hwm_all=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SIDECAR_PID/status")
 
 sidecar_stop
 SIDECAR_PID=

@@ -89,8 +89,7 @@ public:
     }
 
     // Whether the peer closes the connection within `timeout` (bytes it sends first are read
-    // and dropped). False when it is still open at the deadline; the connection is then closed
-    // by the deadline, so this is a last check.
+    // and dropped). False when it is still open at the deadline.
     bool closed_by_peer(std::chrono::milliseconds timeout) {
         if (buffer_.size() > 0) buffer_.consume(buffer_.size());
         auto deadline = std::chrono::steady_clock::now() + timeout;
