@@ -70,6 +70,7 @@ TEST(Metrics, ThreadSafeUpdates) {
 
 TEST(Metrics, FormatValue) {
     EXPECT_EQ(format_value(0.005), "0.005");
+    EXPECT_EQ(format_value(0.0005), "0.0005");
     EXPECT_EQ(format_value(2), "2");
     EXPECT_EQ(format_value(1.0 / 0.0), "+Inf");
 }
