@@ -40,7 +40,12 @@ COMMENT ON FUNCTION convo.inbox_put(text, text) IS 'Stores a raw webhook body (s
 -- ids in input order. An element of dead_reasons that is not NULL stores that body as dead
 -- on arrival with the reason as its error (a body that can never be ingested, kept for
 -- inspection). One wake-up for the workers per call, and only if something is pending.
-CREATE FUNCTION convo.inbox_put_batch(sources text[], bodies text[], dead_reasons text[] DEFAULT NULL)
+-- notify = false skips the wake-up: for a writer whose own process runs the ingest workers and
+-- wakes them itself. NOTIFY costs more than a message: PostgreSQL serializes every notifying
+-- transaction from its pre-commit until its commit is flushed, so concurrent groups that notify
+-- cannot share a WAL flush and wait for each other's.
+CREATE FUNCTION convo.inbox_put_batch(sources text[], bodies text[], dead_reasons text[] DEFAULT NULL,
+                                      notify boolean DEFAULT true)
 RETURNS SETOF bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
@@ -100,12 +105,12 @@ BEGIN
          ORDER BY i.ord)
     SELECT i.id FROM input i ORDER BY i.ord;
 
-    IF dead_reasons IS NULL OR array_position(dead_reasons, NULL) IS NOT NULL THEN
+    IF notify IS NOT FALSE AND (dead_reasons IS NULL OR array_position(dead_reasons, NULL) IS NOT NULL) THEN
         PERFORM pg_notify('convo_inbox', '');
     END IF;
 END
 $$;
-COMMENT ON FUNCTION convo.inbox_put_batch(text[], text[], text[]) IS 'Stores many raw webhook bodies in one statement (dead on arrival where a reason is given); returns their inbox ids in input order';
+COMMENT ON FUNCTION convo.inbox_put_batch(text[], text[], text[], boolean) IS 'Stores many raw webhook bodies in one statement (dead on arrival where a reason is given); returns their inbox ids in input order; one NOTIFY convo_inbox unless notify is false';
 
 -- Claims up to n due items for this worker: FIFO, skipping items other workers hold.
 CREATE FUNCTION convo.inbox_claim(n int) RETURNS SETOF convo.inbox

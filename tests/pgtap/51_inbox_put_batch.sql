@@ -113,7 +113,7 @@ SELECT throws_ok($$SELECT convo.inbox_put_batch(ARRAY[['vapi'], ['vapi']], ARRAY
     'convo.inbox_put_batch: arrays must be one-dimensional', 'two-dimensional arrays are refused');
 SELECT is((SELECT count(*) FROM convo.inbox), :before_refusals::bigint, 'a refused call stores nothing, not even its valid part');
 
-SELECT has_function('convo', 'inbox_put_batch', ARRAY['text[]', 'text[]', 'text[]'], 'the batch function exists');
+SELECT has_function('convo', 'inbox_put_batch', ARRAY['text[]', 'text[]', 'text[]', 'boolean'], 'the batch function exists');
 
 -- Grants: the sidecar (service_role) may call it, an API caller may not ------------------------
 

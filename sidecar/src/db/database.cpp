@@ -24,6 +24,12 @@ struct Database::Impl {
         writer = std::make_shared<InboxWriter>(io, config, counters);
         for (int i = 0; i < config.workers; ++i)
             workers.push_back(std::make_shared<InboxWorker>(io, config, counters, i));
+        if (workers.empty()) return;  // another process ingests: the writer's NOTIFY wakes it
+        std::vector<std::weak_ptr<InboxWorker>> weak(workers.begin(), workers.end());
+        writer->on_committed([weak = std::move(weak)] {
+            for (const auto& w : weak)
+                if (auto worker = w.lock()) worker->wake();
+        });
     }
 };
 

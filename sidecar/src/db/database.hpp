@@ -6,8 +6,10 @@
 //   put       -> grouped with the other puts waiting at that moment into one transaction
 //                (group commit: one WAL flush for many webhooks); the callback learns whether
 //                the row is committed. Only then may the webhook be acknowledged.
-//   workers   -> LISTEN convo_inbox; on a notification, or every poll interval as a safety
-//                net, run convo.inbox_process(batch) until the inbox has nothing due.
+//   workers   -> woken by this process's commits (its puts then send no NOTIFY, which would
+//                serialize concurrent commits), by NOTIFY convo_inbox from other writers, or
+//                every poll interval as a safety net; run convo.inbox_process(batch) until the
+//                inbox has nothing due.
 //   health    -> convo.inbox_stats() on a pooled connection, with a timeout.
 #pragma once
 

@@ -89,6 +89,12 @@ void InboxWorker::setup(int step) {
         });
 }
 
+void InboxWorker::wake() {
+    asio::post(strand_, [self = shared_from_this()] {
+        if (!self->stopping_) self->woken();
+    });
+}
+
 void InboxWorker::woken() {
     notified_ = true;
     if (state_ != State::idle) return;  // processing: it loops once more; otherwise it will start

@@ -1,6 +1,7 @@
 // One ingest worker: its own connection, LISTEN convo_inbox, and convo.inbox_process(batch)
 // called again as long as the last call found something to do; then it sleeps until a
-// notification arrives or the poll interval passes (the safety net for a missed one).
+// notification arrives (from another process's writer), this process's writer wakes it, or
+// the poll interval passes (the safety net for a missed one).
 // Failures are counted, backed off and, when the connection broke, reconnected.
 #pragma once
 
@@ -22,6 +23,7 @@ public:
     InboxWorker(boost::asio::io_context& io, DbConfig config, std::shared_ptr<Counters> counters, int index);
 
     void start();  // thread-safe
+    void wake();   // thread-safe: something was committed to the inbox
     // Thread-safe: lets the current inbox_process call finish, then closes; `done` on io.
     void stop(std::function<void()> done);
 

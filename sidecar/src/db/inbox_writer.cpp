@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string_view>
@@ -19,7 +20,7 @@ using clock = std::chrono::steady_clock;
 
 namespace {
 constexpr const char* put_statement = "put_batch";
-constexpr const char* put_sql = "SELECT convo.inbox_put_batch($1::text[], $2::text[], $3::text[])";
+constexpr const char* put_sql = "SELECT convo.inbox_put_batch($1::text[], $2::text[], $3::text[], $4::boolean)";
 constexpr std::chrono::milliseconds first_retry{50};
 // A group's bodies travel as one array parameter: far below PostgreSQL's 1 GB message limit,
 // and one slow statement does not hold many large bodies.
@@ -45,6 +46,8 @@ InboxWriter::InboxWriter(asio::io_context& io, DbConfig config, std::shared_ptr<
     }
     counters_->pool_size += config_.pool_size;
 }
+
+void InboxWriter::on_committed(std::function<void()> wake) { on_committed_ = std::move(wake); }
 
 void InboxWriter::start() {
     asio::post(strand_, [self = shared_from_this()] {
@@ -200,13 +203,16 @@ void InboxWriter::send_group(std::size_t i) {
     auto params = std::make_shared<std::vector<std::string>>();
     params->push_back(text_array_literal(sources));
     params->push_back(text_array_literal(bodies));
-    if (any_dead) params->push_back(text_array_literal(reasons));
+    params->push_back(any_dead ? text_array_literal(reasons) : std::string());
+    // With workers of its own this process wakes them itself (see on_committed): no NOTIFY,
+    // which would make concurrent groups wait for each other's WAL flush.
+    const char* notify = on_committed_ ? "false" : "true";
     ++counters_->pool_busy;
     slots_[i]->conn->run(
-        [params](PGconn* c) {
-            const char* values[3] = {(*params)[0].c_str(), (*params)[1].c_str(),
-                                     params->size() > 2 ? (*params)[2].c_str() : nullptr};
-            return PQsendQueryPrepared(c, put_statement, 3, values, nullptr, nullptr, 0);
+        [params, any_dead, notify](PGconn* c) {
+            const char* values[4] = {(*params)[0].c_str(), (*params)[1].c_str(),
+                                     any_dead ? (*params)[2].c_str() : nullptr, notify};
+            return PQsendQueryPrepared(c, put_statement, 4, values, nullptr, nullptr, 0);
         },
         [self = shared_from_this(), i, group = std::move(group)](PgResult r) mutable {
             self->group_done(i, std::move(group), std::move(r));
@@ -217,6 +223,9 @@ void InboxWriter::group_done(std::size_t i, std::vector<PutPtr> group, PgResult 
     --counters_->pool_busy;
     if (r.ok && r.result && PQntuples(r.result.get()) == static_cast<int>(group.size())) {
         ++counters_->commit_groups;
+        if (on_committed_ && std::any_of(group.begin(), group.end(),
+                                         [](const PutPtr& p) { return p->item.dead_reason.empty(); }))
+            on_committed_();
         for (std::size_t k = 0; k < group.size(); ++k) {
             const char* v = PQgetvalue(r.result.get(), static_cast<int>(k), 0);
             std::int64_t id = 0;

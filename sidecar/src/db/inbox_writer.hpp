@@ -5,6 +5,8 @@
 // transaction, one WAL flush). While it commits, the next puts gather and go on the next free
 // connection: no timer delays a group. A put not committed within put_timeout fails with
 // "timeout". Everything here runs on one strand; callbacks are posted to the io_context.
+// With on_committed set, a committed group that holds something to ingest calls it instead
+// of sending NOTIFY convo_inbox.
 #pragma once
 
 #include "db/backoff.hpp"
@@ -27,6 +29,9 @@ public:
     InboxWriter(boost::asio::io_context& io, DbConfig config, std::shared_ptr<Counters> counters);
 
     // All thread-safe; see Database for the contract of each.
+    // Before start(): called on the writer's strand after each group committed with at least
+    // one body to ingest; the statement then skips its NOTIFY. Must be thread-safe and quick.
+    void on_committed(std::function<void()> wake);
     void start();
     void put(InboxItem item, std::function<void(PutOutcome)> done);
     void health(std::function<void(InboxHealth)> done);
@@ -83,6 +88,7 @@ private:
     bool stopping_ = false;
     bool stopped_ = false;
     std::vector<std::function<void()>> stop_done_;
+    std::function<void()> on_committed_;
 };
 
 }  // namespace convo::sidecar::db

@@ -328,11 +328,10 @@ TEST_F(DatabaseTest, PutsSucceedAgainAfterAServerRestart) {
     EXPECT_TRUE(stop_and_wait(d));
 }
 
-TEST_F(DatabaseTest, WorkerIngestsAStoredWhatsAppPayload) {
-    const std::string phone_number_id = "7790001";
-    sql_->value("SELECT convo.register_account('Sidecar DB Test', $1, '17790001')", {phone_number_id});
-    const std::string wamid = "wamid.dbtest." + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
-    const nlohmann::json payload = {
+namespace {
+// A one-message WhatsApp notification for the account registered with phone_number_id.
+nlohmann::json text_notification(const std::string& phone_number_id, const std::string& wamid) {
+    return {
         {"object", "whatsapp_business_account"},
         {"entry",
          {{{"id", "w"},
@@ -350,18 +349,30 @@ TEST_F(DatabaseTest, WorkerIngestsAStoredWhatsAppPayload) {
                                                     .count())},
                    {"type", "text"},
                    {"text", {{"body", "hola \"sidecar\" \\ {ok}"}}}}}}}}}}}}}}};
+}
+
+std::string unique_wamid() {
+    return "wamid.dbtest." + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+}
+}  // namespace
+
+// The worker is woken by this process's own commit (its put sends no NOTIFY): the poll is set
+// far beyond the deadline, so only the wake-up can have started the ingest in time.
+TEST_F(DatabaseTest, WorkerIngestsAStoredWhatsAppPayload) {
+    const std::string phone_number_id = "7790001";
+    sql_->value("SELECT convo.register_account('Sidecar DB Test', $1, '17790001')", {phone_number_id});
+    const std::string wamid = unique_wamid();
     Loop loop;
     auto c = config_for(url_);
     c.workers = 1;
-    c.poll_interval = 10s;  // so the notification, not the poll, must wake it
+    c.poll_interval = 60s;
     db::Database d(loop.io, c);
     d.start();
-    std::this_thread::sleep_for(300ms);  // the worker is listening
-    const auto o = put_and_wait(d, {"whatsapp", payload.dump(), {}});
+    std::this_thread::sleep_for(300ms);  // the worker is connected and has found nothing due
+    const auto o = put_and_wait(d, {"whatsapp", text_notification(phone_number_id, wamid).dump(), {}});
     ASSERT_TRUE(o.committed) << o.error;
     std::string body;
-    // FIFO: items other tests left pending go first.
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
     while (std::chrono::steady_clock::now() < deadline) {
         body = sql_->value("SELECT body FROM convo.messages WHERE wamid = $1", {wamid});
         if (!body.empty()) break;
@@ -370,6 +381,31 @@ TEST_F(DatabaseTest, WorkerIngestsAStoredWhatsAppPayload) {
     EXPECT_EQ(body, "hola \"sidecar\" \\ {ok}");
     EXPECT_EQ(sql_->value("SELECT state FROM convo.inbox WHERE inbox_id = $1", {std::to_string(o.inbox_id)}), "done");
     EXPECT_GE(d.counters().ingest_done.load(), 1u);
+    EXPECT_TRUE(stop_and_wait(d));
+}
+
+// A body another writer stores (convo.inbox_put, which notifies) wakes the worker through LISTEN.
+TEST_F(DatabaseTest, WorkerIsWokenByAnotherWritersNotification) {
+    const std::string phone_number_id = "7790001";
+    sql_->value("SELECT convo.register_account('Sidecar DB Test', $1, '17790001')", {phone_number_id});
+    const std::string wamid = unique_wamid();
+    Loop loop;
+    auto c = config_for(url_);
+    c.workers = 1;
+    c.poll_interval = 60s;
+    db::Database d(loop.io, c);
+    d.start();
+    std::this_thread::sleep_for(300ms);  // the worker is listening
+    const auto id = sql_->value("SELECT convo.inbox_put('whatsapp', $1)", {text_notification(phone_number_id, wamid).dump()});
+    std::string state;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        state = sql_->value("SELECT state FROM convo.inbox WHERE inbox_id = $1", {id});
+        if (state == "done") break;
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_EQ(state, "done");
+    EXPECT_EQ(sql_->value("SELECT count(*) FROM convo.messages WHERE wamid = $1", {wamid}), "1");
     EXPECT_TRUE(stop_and_wait(d));
 }
 
