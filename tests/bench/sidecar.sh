@@ -6,12 +6,16 @@
 #     SIDECAR_BENCH_LATENCY_S=20                 the 1,000/s run (ack latency, ingest lag, RSS)
 #     SIDECAR_BENCH_RATES="2000 3000 4000 5000 6000 8000"   the rate ladder, webhooks/s
 #     SIDECAR_BENCH_STEP_S=30                    seconds per ladder step
-#     SIDECAR_BENCH_CONNECTIONS=32               keep-alive connections of the load generator
+#     SIDECAR_BENCH_CONNECTIONS=64               keep-alive connections of the load generator
 #
-# Prints pg_test_fsync's figures for the cluster's disk first: a commit cannot be faster than
-# one flush, so they bound what the ack latency can be on this machine. Then a table with the
-# targets and whether each was met. The load generator runs on the same machine and takes CPU
-# from the sidecar and PostgreSQL: the figures are a floor, not a ceiling.
+# Measures first what the disk and PostgreSQL alone allow, in the same run: pg_test_fsync on the
+# cluster's disk, and pgbench committing one single-row INSERT per transaction at 1,000/s (the
+# floor of any "ack after commit" design without grouping) and convo.inbox_put_batch of one body
+# at 1,000/s (the sidecar's statement without HTTP). Then the sidecar, with its latency as the
+# load generator sees it (from the planned send time, so a late send or a request queued behind
+# another on its connection counts) and as the sidecar's own histogram sees it (read from
+# /metrics, bucket bounds). The load generator runs on the same 2 cores and takes CPU from the
+# sidecar and PostgreSQL: the figures are a floor, not a ceiling.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/cluster-lib.sh
@@ -19,7 +23,7 @@ cd "$(dirname "$0")/../.."
 latency_s=${SIDECAR_BENCH_LATENCY_S:-20}
 rates=${SIDECAR_BENCH_RATES:-2000 3000 4000 5000 6000 8000}
 step_s=${SIDECAR_BENCH_STEP_S:-30}
-connections=${SIDECAR_BENCH_CONNECTIONS:-32}
+connections=${SIDECAR_BENCH_CONNECTIONS:-64}
 port=${SIDECAR_BENCH_PORT:-5442}
 db=bench_sidecar
 phone_number_id=100200300477
@@ -76,10 +80,49 @@ fdatasync_ops=${fdatasync% *}
 fdatasync_us=${fdatasync#* }
 
 export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=$db
+
+# pgbench_floor NAME SQL: p50 and p99 (ms) of SQL committed at 1,000/s by 8 clients for 10 s,
+# from pgbench's per-transaction log (latency counted from the scheduled start).
+# A text-message notification of the size the load generator sends.
+body='{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550100277","phone_number_id":"'$phone_number_id'"},"contacts":[{"profile":{"name":"Floor Test"},"wa_id":"33612345678"}],"messages":[{"from":"33612345678","id":"wamid.FLOOR","timestamp":"1700000000","type":"text","text":{"body":"Bonjour, avez-vous ce modele en taille 42 ?"}}]},"field":"messages"}]}]}'
+pgbench_floor() {
+    local name=$1 sql=$2
+    printf '%s\n' "$sql" > "$dir/$name.sql"
+    (cd "$dir" && "$PG_BIN/pgbench" -n -M prepared -f "$name.sql" -R 1000 -c 8 -j 2 -T 10 \
+        --log --log-prefix="$name.log" > /dev/null 2>&1) || { echo "? ?"; return 0; }
+    cat "$dir/$name.log".* | awk '{ print $3 / 1000 }' | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR == 0) print "? ?"; else print v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1] }'
+    rm -f "$dir/$name.log".*
+}
 export CONVO_SIDECAR_DATABASE_URL
 CONVO_SIDECAR_DATABASE_URL=$(sidecar_conninfo)
 export CONVO_META_APP_SECRET
 CONVO_META_APP_SECRET=$(sidecar_random_secret)
+echo "== PostgreSQL alone at 1,000 commits/s (pgbench, 8 clients, 10 s)"
+q -c "CREATE TABLE bench_floor (body text NOT NULL)"
+read -r floor_p50 floor_p99 <<< "$(pgbench_floor insert "INSERT INTO bench_floor VALUES ('$body');")"
+read -r batch_p50 batch_p99 <<< "$(pgbench_floor put "SELECT convo.inbox_put_batch(ARRAY['whatsapp'], ARRAY['$body']);")"
+q -c "DELETE FROM convo.inbox; DROP TABLE bench_floor"
+echo "   single-row INSERT: p50 $floor_p50 ms, p99 $floor_p99 ms; inbox_put_batch of one body: p50 $batch_p50 ms, p99 $batch_p99 ms"
+
+# histogram_quantile Q BEFORE AFTER: the upper bound (ms) of the bucket holding quantile Q of the
+# webhook requests served between two /metrics scrapes.
+histogram_quantile() {
+    awk -v q="$1" '
+        FNR == 1 { file++ }
+        /^convo_sidecar_http_request_duration_seconds_bucket\{route="\/webhook\/whatsapp"/ {
+            le = $0; sub(/.*le="/, "", le); sub(/".*/, "", le)
+            if (file == 1) before[le] = $NF; else { after[le] = $NF; order[++n] = le }
+        }
+        END {
+            total = after["+Inf"] - before["+Inf"]
+            for (i = 1; i <= n; i++) if (after[order[i]] - before[order[i]] >= q * total) {
+                print (order[i] == "+Inf") ? "inf" : order[i] * 1000; exit
+            }
+        }' "$2" "$3"
+}
+scrape() { curl -s --max-time 5 "http://$target/metrics" > "$1" || true; }
+
 log=$dir/sidecar.log
 sidecar_start "$log" || exit 1
 target=127.0.0.1:$SIDECAR_PORT
@@ -99,6 +142,7 @@ drain
 first_id=$(q -c "SELECT coalesce(max(inbox_id), 0) + 1 FROM convo.inbox")
 echo "== 1,000 webhooks/s for $latency_s s"
 rss_max=0
+scrape "$dir/metrics.before"
 loadgen 1000 "$latency_s" > "$dir/latency.json" &
 lg=$!
 while kill -0 "$lg" 2> /dev/null; do
@@ -107,6 +151,9 @@ while kill -0 "$lg" 2> /dev/null; do
     sleep 0.2
 done
 wait "$lg" || echo "== convo-loadgen reported unacknowledged webhooks"
+scrape "$dir/metrics.after"
+own_p50=$(histogram_quantile 0.5 "$dir/metrics.before" "$dir/metrics.after")
+own_p99=$(histogram_quantile 0.99 "$dir/metrics.before" "$dir/metrics.after")
 hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SIDECAR_PID/status")
 run=$(cat "$dir/latency.json")
 echo "   $run"
@@ -145,8 +192,12 @@ SIDECAR_PID=
 echo
 echo "== convo-sidecar (Release, synchronous_commit = on; fdatasync ${fdatasync_ops:-?} ops/s, ${fdatasync_us:-?} µs)"
 printf '%-48s %12s   %s\n' measure value target
+printf '%-48s %9s ms   %s\n' "floor: single-row INSERT p50 / p99 at 1,000/s" "$floor_p50 / $floor_p99" ""
+printf '%-48s %9s ms   %s\n' "inbox_put_batch(1 body) p50 / p99 at 1,000/s" "$batch_p50 / $batch_p99" ""
 printf '%-48s %9s ms   %s\n' "ack latency p50 at 1,000/s" "$ack_p50" ""
 printf '%-48s %9s ms   %s\n' "ack latency p99 at 1,000/s" "$ack_p99" "<= 2 ms: $(verdict "$ack_p99" '<=' 2)"
+printf '%-48s %9s ms   %s\n' "  in the sidecar's histogram: p50 / p99 within" "$own_p50 / $own_p99" ""
+printf '%-48s %9s      %s\n' "  ack p99 / floor INSERT p99" "$(calc "printf \"%.2f\", $ack_p99 / $floor_p99" 2> /dev/null || echo '?')" ""
 printf '%-48s %9s /s   %s\n' "highest ladder rate with ack p99 < 10 ms" "$best" ">= 5,000/s: $(verdict "$best" '>=' 5000)"
 printf '%-48s %9s ms   %s\n' "ingest lag p50 at 1,000/s (processed - received)" "$lag_p50" "($lag_rows rows)"
 printf '%-48s %9s ms   %s\n' "ingest lag p99 at 1,000/s" "$lag_p99" "<= 50 ms: $(verdict "${lag_p99:-1e9}" '<=' 50)"
