@@ -1,6 +1,7 @@
 // The inbox write behind every webhook, and account selection (see intake.hpp).
 #include "webhooks/intake.hpp"
 
+#include "db/pg_text.hpp"
 #include "log.hpp"
 #include "webhooks/body_text.hpp"
 
@@ -18,7 +19,7 @@ void store(const Intake& intake, std::string_view source, std::string body, http
            http::Response (*ok)()) {
     db::InboxItem item;
     item.source = std::string(source);
-    std::string problem = body_text_problem(body);
+    std::string problem = db::pg_text_problem(body);
     if (problem.empty()) {
         item.body = std::move(body);
     } else {

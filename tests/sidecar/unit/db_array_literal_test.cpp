@@ -1,7 +1,6 @@
-// The pure parts of the database layer: text[] literals, the text check, the backoff.
+// The pure parts of the database layer: text[] literals and the backoff.
 #include "db/backoff.hpp"
 #include "db/pg_array.hpp"
-#include "db/pg_text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -45,23 +44,6 @@ TEST(TextArrayLiteral, LargeBodyIsKeptWhole) {
     EXPECT_EQ(out.size(), 2 + (65536 + 2) + 1 + (65536 + 4));
     EXPECT_EQ(out.substr(0, 4), "{\"xx");
     EXPECT_EQ(out.substr(out.size() - 3), "x\"}");
-}
-
-TEST(PgText, AcceptsUtf8) {
-    EXPECT_TRUE(is_pg_text(""));
-    EXPECT_TRUE(is_pg_text("plain {json}"));
-    EXPECT_TRUE(is_pg_text("ñandú 👋🏽 \u4e2d"));
-    EXPECT_TRUE(is_pg_text("\\u0000 as escape text"));
-}
-
-TEST(PgText, RefusesNulAndInvalidUtf8) {
-    EXPECT_FALSE(is_pg_text(std::string("a\0b", 3)));
-    EXPECT_FALSE(is_pg_text("\xff"));
-    EXPECT_FALSE(is_pg_text("\xc3"));              // truncated sequence
-    EXPECT_FALSE(is_pg_text("\xc0\xaf"));          // overlong '/'
-    EXPECT_FALSE(is_pg_text("\xed\xa0\x80"));      // UTF-16 surrogate
-    EXPECT_FALSE(is_pg_text("\xf4\x90\x80\x80"));  // above U+10FFFF
-    EXPECT_FALSE(is_pg_text(std::string("\xc3\xb1\0", 3)));
 }
 
 TEST(Backoff, DoublesUpToTheCapAndResets) {

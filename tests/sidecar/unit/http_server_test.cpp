@@ -192,7 +192,7 @@ TEST(HttpServer, NotTextIsStoredDeadInBase64) {
     EXPECT_EQ(reply.status, 200u);
     auto items = harness.items();
     ASSERT_EQ(items.size(), 1u);
-    EXPECT_EQ(items[0].dead_reason, "invalid UTF-8 continuation byte at byte 7; the body is stored base64-encoded");
+    EXPECT_EQ(items[0].dead_reason, "invalid UTF-8 sequence at byte 6; the body is stored base64-encoded");
     EXPECT_EQ(items[0].body, "eyJhIjoiwygifQ==");
 }
 
