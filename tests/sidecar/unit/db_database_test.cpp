@@ -354,30 +354,45 @@ nlohmann::json text_notification(const std::string& phone_number_id, const std::
 std::string unique_wamid() {
     return "wamid.dbtest." + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
 }
-}  // namespace
 
-// The worker is woken by this process's own commit (its put sends no NOTIFY): the poll is set
-// far beyond the deadline, so only the wake-up can have started the ingest in time.
-TEST_F(DatabaseTest, WorkerIngestsAStoredWhatsAppPayload) {
-    const std::string phone_number_id = "7790001";
-    sql_->value("SELECT convo.register_account('Sidecar DB Test', $1, '17790001')", {phone_number_id});
-    const std::string wamid = unique_wamid();
-    Loop loop;
-    auto c = config_for(url_);
+// One ingest worker whose poll comes far beyond any deadline below: only a wake-up can start
+// an ingest in time.
+db::DbConfig one_worker_without_poll(const std::string& url) {
+    auto c = config_for(url);
     c.workers = 1;
     c.poll_interval = 60s;
-    db::Database d(loop.io, c);
+    return c;
+}
+
+const std::string worker_test_phone_number_id = "7790001";
+
+// What `query` answers once `done` holds for it, or its last answer after `within`.
+template <class Done>
+std::string value_when(Sql& sql, const std::string& query, const std::vector<std::string>& params, Done done,
+                       std::chrono::milliseconds within) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    std::string value = sql.value(query, params);
+    while (!done(value) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+        value = sql.value(query, params);
+    }
+    return value;
+}
+}  // namespace
+
+// The worker is woken by this process's own commit (its put sends no NOTIFY).
+TEST_F(DatabaseTest, WorkerIngestsAStoredWhatsAppPayload) {
+    const std::string& phone_number_id = worker_test_phone_number_id;
+    sql_->value("SELECT convo.register_account('Sidecar DB Test', $1, '17790001')", {phone_number_id});
+    Loop loop;
+    db::Database d(loop.io, one_worker_without_poll(url_));
     d.start();
     std::this_thread::sleep_for(300ms);  // the worker is connected and has found nothing due
+    const std::string wamid = unique_wamid();
     const auto o = put_and_wait(d, {"whatsapp", text_notification(phone_number_id, wamid).dump(), {}});
     ASSERT_TRUE(o.committed) << o.error;
-    std::string body;
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-        body = sql_->value("SELECT body FROM convo.messages WHERE wamid = $1", {wamid});
-        if (!body.empty()) break;
-        std::this_thread::sleep_for(20ms);
-    }
+    const auto body = value_when(*sql_, "SELECT body FROM convo.messages WHERE wamid = $1", {wamid},
+                                 [](const std::string& v) { return !v.empty(); }, 5s);
     EXPECT_EQ(body, "hola \"sidecar\" \\ {ok}");
     EXPECT_EQ(sql_->value("SELECT state FROM convo.inbox WHERE inbox_id = $1", {std::to_string(o.inbox_id)}), "done");
     EXPECT_GE(d.counters().ingest_done.load(), 1u);
@@ -386,24 +401,16 @@ TEST_F(DatabaseTest, WorkerIngestsAStoredWhatsAppPayload) {
 
 // A body another writer stores (convo.inbox_put, which notifies) wakes the worker through LISTEN.
 TEST_F(DatabaseTest, WorkerIsWokenByAnotherWritersNotification) {
-    const std::string phone_number_id = "7790001";
+    const std::string& phone_number_id = worker_test_phone_number_id;
     sql_->value("SELECT convo.register_account('Sidecar DB Test', $1, '17790001')", {phone_number_id});
-    const std::string wamid = unique_wamid();
     Loop loop;
-    auto c = config_for(url_);
-    c.workers = 1;
-    c.poll_interval = 60s;
-    db::Database d(loop.io, c);
+    db::Database d(loop.io, one_worker_without_poll(url_));
     d.start();
     std::this_thread::sleep_for(300ms);  // the worker is listening
+    const std::string wamid = unique_wamid();
     const auto id = sql_->value("SELECT convo.inbox_put('whatsapp', $1)", {text_notification(phone_number_id, wamid).dump()});
-    std::string state;
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-        state = sql_->value("SELECT state FROM convo.inbox WHERE inbox_id = $1", {id});
-        if (state == "done") break;
-        std::this_thread::sleep_for(20ms);
-    }
+    const auto state = value_when(*sql_, "SELECT state FROM convo.inbox WHERE inbox_id = $1", {id},
+                                  [](const std::string& v) { return v == "done"; }, 5s);
     EXPECT_EQ(state, "done");
     EXPECT_EQ(sql_->value("SELECT count(*) FROM convo.messages WHERE wamid = $1", {wamid}), "1");
     EXPECT_TRUE(stop_and_wait(d));
