@@ -355,14 +355,16 @@ std::string unique_wamid() {
     return "wamid.dbtest." + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
 }
 
-// One ingest worker whose poll comes far beyond any deadline below: only a wake-up can start
-// an ingest in time.
+// One ingest worker whose poll comes far beyond the deadline of the tests that use it
+// (worker_deadline): only a wake-up can start an ingest in time. The deadline leaves room for
+// a backlog other tests may have left in the inbox, which goes first (FIFO).
 db::DbConfig one_worker_without_poll(const std::string& url) {
     auto c = config_for(url);
     c.workers = 1;
-    c.poll_interval = 60s;
+    c.poll_interval = 300s;
     return c;
 }
+constexpr std::chrono::milliseconds worker_deadline = 30s;
 
 const std::string worker_test_phone_number_id = "7790001";
 
@@ -392,7 +394,7 @@ TEST_F(DatabaseTest, WorkerIngestsAStoredWhatsAppPayload) {
     const auto o = put_and_wait(d, {"whatsapp", text_notification(phone_number_id, wamid).dump(), {}});
     ASSERT_TRUE(o.committed) << o.error;
     const auto body = value_when(*sql_, "SELECT body FROM convo.messages WHERE wamid = $1", {wamid},
-                                 [](const std::string& v) { return !v.empty(); }, 5s);
+                                 [](const std::string& v) { return !v.empty(); }, worker_deadline);
     EXPECT_EQ(body, "hola \"sidecar\" \\ {ok}");
     EXPECT_EQ(sql_->value("SELECT state FROM convo.inbox WHERE inbox_id = $1", {std::to_string(o.inbox_id)}), "done");
     EXPECT_GE(d.counters().ingest_done.load(), 1u);
@@ -410,7 +412,7 @@ TEST_F(DatabaseTest, WorkerIsWokenByAnotherWritersNotification) {
     const std::string wamid = unique_wamid();
     const auto id = sql_->value("SELECT convo.inbox_put('whatsapp', $1)", {text_notification(phone_number_id, wamid).dump()});
     const auto state = value_when(*sql_, "SELECT state FROM convo.inbox WHERE inbox_id = $1", {id},
-                                  [](const std::string& v) { return v == "done"; }, 5s);
+                                  [](const std::string& v) { return v == "done"; }, worker_deadline);
     EXPECT_EQ(state, "done");
     EXPECT_EQ(sql_->value("SELECT count(*) FROM convo.messages WHERE wamid = $1", {wamid}), "1");
     EXPECT_TRUE(stop_and_wait(d));
