@@ -13,8 +13,8 @@
 //   CONVO_SIDECAR_WORKER_BATCH      inbox items per ingest call          100
 //   CONVO_SIDECAR_POLL_MS           ingest poll when no NOTIFY comes     2000
 //   CONVO_SIDECAR_BODY_LIMIT        largest request body, bytes          1048576
-//   CONVO_SIDECAR_HEADER_TIMEOUT_MS time to receive a whole request      10000
-//   CONVO_SIDECAR_IDLE_TIMEOUT_MS   keep-alive connection idle limit     60000
+//   CONVO_SIDECAR_HEADER_TIMEOUT_MS a request from its first byte       10000
+//   CONVO_SIDECAR_IDLE_TIMEOUT_MS   wait for a request's first byte      60000
 //   CONVO_SIDECAR_READY_MAX_LAG_S   /health/ready fails above this lag   60
 //   CONVO_SIDECAR_LOG_LEVEL         trace|debug|info|warn|error|off      info
 //

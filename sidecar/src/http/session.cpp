@@ -45,9 +45,7 @@ void Session::run() {
 void Session::shutdown() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
         self->stopping_ = true;
-        bool nothing_received = self->state_ == State::reading && self->buffer_.size() == 0 && self->parser_ &&
-                                !self->parser_->got_some();
-        if (self->state_ == State::idle || nothing_received) self->stream_.cancel();
+        if (self->state_ == State::idle) self->stream_.cancel();
     });
 }
 
@@ -55,13 +53,14 @@ void Session::do_read() {
     parser_.emplace();
     parser_->body_limit(shared_->limits.body_limit);
     close_after_ = false;
-    if (first_request_ || buffer_.size() > 0) {
-        // A new connection, or a pipelined request already buffered: a request is under way.
-        first_request_ = false;
+    if (buffer_.size() > 0) {
+        // A pipelined request already buffered: it is under way.
         read_request();
         return;
     }
-    // Between keep-alive requests: wait for the first byte under the idle timeout.
+    // Before each request, the first included: wait for its first bytes under the idle timeout;
+    // the header timeout starts with them. Clients that open a pool of connections (load
+    // balancers, Meta's senders) would otherwise see unused ones closed under them.
     state_ = State::idle;
     if (stopping_) return do_close();
     stream_.expires_after(shared_->limits.idle_timeout);

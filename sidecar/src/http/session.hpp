@@ -52,7 +52,6 @@ private:
     std::shared_ptr<SessionShared> shared_;
 
     State state_ = State::reading;
-    bool first_request_ = true;
     bool stopping_ = false;
     bool close_after_ = false;   // this response ends the connection (errors, HTTP/1.0, stop)
     bool keep_alive_ = false;    // what the request asked for

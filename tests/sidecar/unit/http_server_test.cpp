@@ -304,7 +304,18 @@ TEST(HttpServer, IncompleteRequestTimesOut) {
     EXPECT_EQ(roundtrip(harness, "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n").status, 200u);
     EXPECT_TRUE(closed_within(slow, 2s));
     auto silent = harness.connect();
-    EXPECT_TRUE(closed_within(silent, 2s));
+    EXPECT_TRUE(closed_within(silent, 2s));  // after the idle timeout (500 ms)
+}
+
+// The header timeout starts with a request's first bytes: a connection opened ahead of use,
+// silent for longer than it, is still served.
+TEST(HttpServer, NewConnectionWaitsUnderTheIdleTimeout) {
+    Harness harness(100ms);  // idle timeout 500 ms
+    auto socket = harness.connect();
+    std::this_thread::sleep_for(300ms);
+    boost::beast::flat_buffer buffer;
+    asio::write(socket, asio::buffer(std::string("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")));
+    EXPECT_EQ(read_reply(socket, buffer).status, 200u);
 }
 
 TEST(HttpServer, IdleKeepAliveConnectionCloses) {
