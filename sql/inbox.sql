@@ -233,7 +233,8 @@ AS $$
 DECLARE
     item convo.inbox;
     res jsonb;
-    done int := 0;
+    done_ids bigint[] := '{}';
+    done_results jsonb[] := '{}';
     failed int := 0;
     dead int := 0;
     state text;
@@ -248,8 +249,8 @@ BEGIN
     FOR item IN SELECT * FROM convo.inbox_claim(n) LOOP
         BEGIN
             res := convo.ingest_body(item.source, item.body);
-            PERFORM convo.inbox_done(item.inbox_id, res);
-            done := done + 1;
+            done_ids := done_ids || item.inbox_id;
+            done_results := done_results || res;
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
             -- Data exceptions (class 22: malformed or not a notification) never heal.
@@ -257,7 +258,14 @@ BEGIN
             IF state = 'dead' THEN dead := dead + 1; ELSE failed := failed + 1; END IF;
         END;
     END LOOP;
-    RETURN jsonb_build_object('done', done, 'retry', failed, 'dead', dead);
+    -- The claimed rows are this transaction's (locked, in processing): all marked done in one
+    -- statement rather than through inbox_done item by item, which checked and locked each row
+    -- again and cost about as much as a third of an ingest.
+    UPDATE convo.inbox i
+       SET state = 'done', processed_at = clock_timestamp(), result = d.result
+      FROM unnest(done_ids, done_results) AS d(inbox_id, result)
+     WHERE i.inbox_id = d.inbox_id;
+    RETURN jsonb_build_object('done', cardinality(done_ids), 'retry', failed, 'dead', dead);
 END
 $$;
 COMMENT ON FUNCTION convo.inbox_process(int) IS 'Claims and ingests up to n inbox items in this transaction, each in a subtransaction; returns {done, retry, dead}';

@@ -1,6 +1,6 @@
 -- convo.inbox_process: claims inbox items and ingests each in its own subtransaction.
 BEGIN;
-SELECT plan(11);
+SELECT plan(13);
 
 SELECT convo.register_account('Inbox Shop', '6660001', '16660001') \gset
 UPDATE convo.inbox SET state = 'done' WHERE state <> 'done';  -- only this test's items below
@@ -14,6 +14,9 @@ SELECT convo.inbox_put('vapi', '{"message": {"type": "status-update"}}') AS vapi
 SELECT is(convo.inbox_process(10), '{"done": 2, "retry": 0, "dead": 3}', 'two ingested, three dead-lettered');
 SELECT is((SELECT state FROM convo.inbox WHERE inbox_id = :good), 'done', 'the good body is done');
 SELECT is((SELECT result ->> 'messages' FROM convo.inbox WHERE inbox_id = :good), '1', 'with the ingest result kept');
+SELECT is((SELECT result ->> 'messages' FROM convo.inbox WHERE inbox_id = :twilio), '1', 'each done item with its own result');
+SELECT ok((SELECT bool_and(processed_at >= received_at AND attempts = 1) FROM convo.inbox
+            WHERE inbox_id IN (:good, :twilio)), 'done items carry their processing time and one attempt');
 SELECT is((SELECT body FROM convo.messages WHERE wamid = 'wamid.IN1'), 'nulbyte', 'a body with \u0000 goes in, NUL dropped');
 SELECT is((SELECT row(state, attempts)::text FROM convo.inbox WHERE inbox_id = :notif), '(dead,1)', 'not a notification: dead at the first attempt');
 SELECT alike((SELECT last_error FROM convo.inbox WHERE inbox_id = :notif), '22023: convo.ingest: not a WhatsApp notification%', 'with the reason');
