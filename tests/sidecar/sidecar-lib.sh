@@ -25,6 +25,9 @@ sidecar_random_secret() {
 sidecar_start() {
     local log=$1 port=${2:-0}
     [ -x "$SIDECAR_BIN" ] || { echo "convo-sidecar not built at $SIDECAR_BIN" >&2; return 1; }
+    # The log may hold earlier processes' lines: wait for one more "listening" line than now.
+    local before
+    before=$(grep -c '"event":"listening"' "$log" 2> /dev/null) || before=0
     if [ "${SIDECAR_DETACH:-0}" = 1 ]; then
         CONVO_SIDECAR_LISTEN=127.0.0.1:$port setsid "$SIDECAR_BIN" < /dev/null > /dev/null 2>> "$log" &
     else
@@ -37,13 +40,10 @@ sidecar_start() {
         if [ -n "$line" ] && kill -0 "$SIDECAR_PID" 2> /dev/null; then
             local found
             found=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' <<< "$line")
-            # After a restart on a fixed port the log holds older lines: wait for this process's.
-            if [ "$port" = 0 ] || [ "$found" = "$port" ]; then
-                if [ "$(grep -c '"event":"listening"' "$log")" -gt "${SIDECAR_LISTEN_LINES:-0}" ]; then
-                    SIDECAR_PORT=$found
-                    SIDECAR_LISTEN_LINES=$(grep -c '"event":"listening"' "$log")
-                    return 0
-                fi
+            if { [ "$port" = 0 ] || [ "$found" = "$port" ]; } &&
+                [ "$(grep -c '"event":"listening"' "$log")" -gt "$before" ]; then
+                SIDECAR_PORT=$found
+                return 0
             fi
         fi
         kill -0 "$SIDECAR_PID" 2> /dev/null || { echo "convo-sidecar exited at start:" >&2; tail -n 20 "$log" >&2; return 1; }
