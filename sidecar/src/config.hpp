@@ -9,7 +9,7 @@
 //   CONVO_SIDECAR_PUT_TIMEOUT_MS    commit wait before a 503             5000
 //   CONVO_SIDECAR_CONNECT_TIMEOUT_MS database connection attempt limit   3000
 //   CONVO_SIDECAR_RECONNECT_MAX_MS  reconnect backoff cap                2000
-//   CONVO_SIDECAR_WORKERS           ingest workers (0: none)             2
+//   CONVO_SIDECAR_WORKERS           ingest workers (0: none)             1
 //   CONVO_SIDECAR_WORKER_BATCH      inbox items per ingest call          100
 //   CONVO_SIDECAR_POLL_MS           ingest poll when no NOTIFY comes     2000
 //   CONVO_SIDECAR_BODY_LIMIT        largest request body, bytes          1048576

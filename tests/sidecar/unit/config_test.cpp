@@ -61,7 +61,7 @@ TEST(Config, Defaults) {
     EXPECT_EQ(c.db.pool_size, 4);
     EXPECT_EQ(c.db.max_group, 1000);
     EXPECT_EQ(c.db.put_timeout.count(), 5000);
-    EXPECT_EQ(c.db.workers, 2);
+    EXPECT_EQ(c.db.workers, 1);
     EXPECT_EQ(c.db.worker_batch, 100);
     EXPECT_EQ(c.db.poll_interval.count(), 2000);
     EXPECT_TRUE(c.accounts.empty());
