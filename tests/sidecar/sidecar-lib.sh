@@ -34,14 +34,14 @@ sidecar_start() {
         CONVO_SIDECAR_LISTEN=127.0.0.1:$port "$SIDECAR_BIN" 2>> "$log" &
     fi
     SIDECAR_PID=$!
-    local line deadline=$((SECONDS + 30))
+    local lines deadline=$((SECONDS + 30))
     while [ $SECONDS -lt $deadline ]; do
-        line=$(grep '"event":"listening"' "$log" 2> /dev/null | tail -n 1)
-        if [ -n "$line" ] && kill -0 "$SIDECAR_PID" 2> /dev/null; then
+        # One read of the log for both the count and the line, so they agree.
+        lines=$(grep '"event":"listening"' "$log" 2> /dev/null) || lines=
+        if [ -n "$lines" ] && [ "$(wc -l <<< "$lines")" -gt "$before" ] && kill -0 "$SIDECAR_PID" 2> /dev/null; then
             local found
-            found=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' <<< "$line")
-            if { [ "$port" = 0 ] || [ "$found" = "$port" ]; } &&
-                [ "$(grep -c '"event":"listening"' "$log")" -gt "$before" ]; then
+            found=$(tail -n 1 <<< "$lines" | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+            if [ "$port" = 0 ] || [ "$found" = "$port" ]; then
                 SIDECAR_PORT=$found
                 return 0
             fi
