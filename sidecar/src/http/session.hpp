@@ -34,6 +34,8 @@ private:
     void do_read();
     void on_first_bytes(boost::beast::error_code ec, std::size_t bytes);
     void read_request();
+    void on_header(boost::beast::error_code ec, std::size_t bytes);
+    void read_body();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void handle();
     void reject(bhttp::status status, std::string_view why);

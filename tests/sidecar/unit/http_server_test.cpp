@@ -14,8 +14,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <gtest/gtest.h>
+#include <poll.h>
 
 #include <chrono>
 #include <future>
@@ -269,6 +272,34 @@ TEST(HttpServer, BodyOverTheLimitIs413AndCloses) {
     asio::write(socket, asio::buffer(chunked));
     EXPECT_EQ(read_reply(socket, buffer).status, 413u);
     EXPECT_TRUE(harness.items().empty());
+}
+
+// "Expect: 100-continue": the interim 100 comes before the body is sent; a declared body over
+// the limit gets its 413 at once, without a 100 and without the body.
+TEST(HttpServer, ExpectContinueGetsAnInterim100) {
+    Harness harness;
+    const std::string body = R"({"object":"whatsapp_business_account","entry":[]})";
+    const std::string request = meta_signed(body);
+    const auto head_end = request.find("\r\n\r\n");
+    auto socket = harness.connect();
+    asio::write(socket, asio::buffer(request.substr(0, head_end) + "\r\nExpect: 100-continue\r\n\r\n"));
+    pollfd readable{socket.native_handle(), POLLIN, 0};
+    ASSERT_EQ(::poll(&readable, 1, 2000), 1) << "no interim response within 2 s";
+    boost::beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::empty_body> interim_parser;
+    bhttp::read_header(socket, buffer, interim_parser);
+    EXPECT_EQ(interim_parser.get().result(), bhttp::status::continue_);
+    asio::write(socket, asio::buffer(body));
+    EXPECT_EQ(read_reply(socket, buffer).status, 200u);
+    ASSERT_EQ(harness.items().size(), 1u);
+    EXPECT_EQ(harness.items()[0].body, body);
+
+    auto big = harness.connect();
+    asio::write(big, asio::buffer(std::string("POST /webhook/vapi HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n"
+                                              "Expect: 100-continue\r\n\r\n")));
+    boost::beast::flat_buffer big_buffer;
+    EXPECT_EQ(read_reply(big, big_buffer).status, 413u);
+    EXPECT_EQ(harness.items().size(), 1u);
 }
 
 TEST(HttpServer, KeepAliveAndHttp10) {
