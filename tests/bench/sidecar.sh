@@ -12,7 +12,7 @@
 # Measures first what the disk and PostgreSQL alone allow, in the same run: pg_test_fsync on the
 # cluster's disk, and pgbench committing one single-row INSERT per transaction at 1,000/s (the
 # floor of any "ack after commit" design without grouping) and convo.inbox_put_batch of one body
-# at 1,000/s (the sidecar's statement without HTTP). Then the sidecar, with its latency as the
+# without NOTIFY at 1,000/s (the sidecar's statement without HTTP). Then the sidecar, with its latency as the
 # load generator sees it (from the planned send time, so a late send or a request queued behind
 # another on its connection counts) and as the sidecar's own histogram sees it (read from
 # /metrics, bucket bounds). The load generator runs on the same 2 cores and takes CPU from the
@@ -87,10 +87,10 @@ fdatasync_us=${fdatasync#* }
 
 export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=$db
 
-# pgbench_floor NAME SQL: p50 and p99 (ms) of SQL committed at 1,000/s by 8 clients for 10 s,
-# from pgbench's per-transaction log (latency counted from the scheduled start).
 # A text-message notification of the size the load generator sends.
 body='{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550100277","phone_number_id":"'$phone_number_id'"},"contacts":[{"profile":{"name":"Floor Test"},"wa_id":"33612345678"}],"messages":[{"from":"33612345678","id":"wamid.FLOOR","timestamp":"1700000000","type":"text","text":{"body":"Bonjour, avez-vous ce modele en taille 42 ?"}}]},"field":"messages"}]}]}'
+# pgbench_floor NAME SQL: p50 and p99 (ms) of SQL committed at 1,000/s by 8 clients for 10 s,
+# from pgbench's per-transaction log (latency counted from the scheduled start).
 pgbench_floor() {
     local name=$1 sql=$2
     printf '%s\n' "$sql" > "$dir/$name.sql"
@@ -107,7 +107,7 @@ CONVO_META_APP_SECRET=$(sidecar_random_secret)
 echo "== PostgreSQL alone at 1,000 commits/s (pgbench, 8 clients, 10 s)"
 q -c "CREATE TABLE bench_floor (body text NOT NULL)"
 read -r floor_p50 floor_p99 <<< "$(pgbench_floor insert "INSERT INTO bench_floor VALUES ('$body');")"
-read -r batch_p50 batch_p99 <<< "$(pgbench_floor put "SELECT convo.inbox_put_batch(ARRAY['whatsapp'], ARRAY['$body']);")"
+read -r batch_p50 batch_p99 <<< "$(pgbench_floor put "SELECT convo.inbox_put_batch(ARRAY['whatsapp'], ARRAY['$body'], NULL, false);")"
 q -c "DELETE FROM convo.inbox; DROP TABLE bench_floor"
 echo "   single-row INSERT: p50 $floor_p50 ms, p99 $floor_p99 ms; inbox_put_batch of one body: p50 $batch_p50 ms, p99 $batch_p99 ms"
 
