@@ -355,9 +355,9 @@ std::string unique_wamid() {
     return "wamid.dbtest." + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
 }
 
-// One ingest worker whose poll comes far beyond the deadline of the tests that use it
-// (worker_deadline): only a wake-up can start an ingest in time. The deadline leaves room for
-// a backlog other tests may have left in the inbox, which goes first (FIFO).
+// A started Database with one ingest worker whose poll comes far beyond the deadline of the
+// tests that use it (worker_deadline): only a wake-up can start an ingest in time. The
+// deadline leaves room for a backlog other tests may have left in the inbox (FIFO).
 db::DbConfig one_worker_without_poll(const std::string& url) {
     auto c = config_for(url);
     c.workers = 1;
@@ -365,6 +365,15 @@ db::DbConfig one_worker_without_poll(const std::string& url) {
     return c;
 }
 constexpr std::chrono::milliseconds worker_deadline = 30s;
+
+struct OneWorker {
+    explicit OneWorker(const std::string& url) : d(loop.io, one_worker_without_poll(url)) {
+        d.start();
+        std::this_thread::sleep_for(300ms);  // the worker is connected, listening, and found nothing due
+    }
+    Loop loop;  // declared first: it outlives the database
+    db::Database d;
+};
 
 const std::string worker_test_phone_number_id = "7790001";
 
@@ -386,36 +395,30 @@ std::string value_when(Sql& sql, const std::string& query, const std::vector<std
 TEST_F(DatabaseTest, WorkerIngestsAStoredWhatsAppPayload) {
     const std::string& phone_number_id = worker_test_phone_number_id;
     sql_->value("SELECT convo.register_account('Sidecar DB Test', $1, '17790001')", {phone_number_id});
-    Loop loop;
-    db::Database d(loop.io, one_worker_without_poll(url_));
-    d.start();
-    std::this_thread::sleep_for(300ms);  // the worker is connected and has found nothing due
+    OneWorker w(url_);
     const std::string wamid = unique_wamid();
-    const auto o = put_and_wait(d, {"whatsapp", text_notification(phone_number_id, wamid).dump(), {}});
+    const auto o = put_and_wait(w.d, {"whatsapp", text_notification(phone_number_id, wamid).dump(), {}});
     ASSERT_TRUE(o.committed) << o.error;
     const auto body = value_when(*sql_, "SELECT body FROM convo.messages WHERE wamid = $1", {wamid},
                                  [](const std::string& v) { return !v.empty(); }, worker_deadline);
     EXPECT_EQ(body, "hola \"sidecar\" \\ {ok}");
     EXPECT_EQ(sql_->value("SELECT state FROM convo.inbox WHERE inbox_id = $1", {std::to_string(o.inbox_id)}), "done");
-    EXPECT_GE(d.counters().ingest_done.load(), 1u);
-    EXPECT_TRUE(stop_and_wait(d));
+    EXPECT_GE(w.d.counters().ingest_done.load(), 1u);
+    EXPECT_TRUE(stop_and_wait(w.d));
 }
 
 // A body another writer stores (convo.inbox_put, which notifies) wakes the worker through LISTEN.
 TEST_F(DatabaseTest, WorkerIsWokenByAnotherWritersNotification) {
     const std::string& phone_number_id = worker_test_phone_number_id;
     sql_->value("SELECT convo.register_account('Sidecar DB Test', $1, '17790001')", {phone_number_id});
-    Loop loop;
-    db::Database d(loop.io, one_worker_without_poll(url_));
-    d.start();
-    std::this_thread::sleep_for(300ms);  // the worker is listening
+    OneWorker w(url_);
     const std::string wamid = unique_wamid();
     const auto id = sql_->value("SELECT convo.inbox_put('whatsapp', $1)", {text_notification(phone_number_id, wamid).dump()});
     const auto state = value_when(*sql_, "SELECT state FROM convo.inbox WHERE inbox_id = $1", {id},
                                   [](const std::string& v) { return v == "done"; }, worker_deadline);
     EXPECT_EQ(state, "done");
     EXPECT_EQ(sql_->value("SELECT count(*) FROM convo.messages WHERE wamid = $1", {wamid}), "1");
-    EXPECT_TRUE(stop_and_wait(d));
+    EXPECT_TRUE(stop_and_wait(w.d));
 }
 
 TEST_F(DatabaseTest, StopFinishesAndRefusesLaterPuts) {
