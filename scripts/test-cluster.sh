@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the SQL suites against a throwaway cluster: pgTAP files with pg_prove, then the
 # scenario scripts (concurrency, commits) under tests/scenarios. Removes the cluster after.
+# A subset while working on one part: CONVO_PGTAP="tests/pgtap/70_ingest.sql ..." and
+# CONVO_SCENARIOS="tests/scenarios/x.sh ..." (an empty value runs none of that kind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/cluster-lib.sh
@@ -19,8 +21,13 @@ psql -X -q -h "$dir" -p "$port" -U postgres -d "$db" -v ON_ERROR_STOP=1 -f tests
 
 export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=$db
 status=0
-pg_prove --failures tests/pgtap/*.sql || status=1
-for s in tests/scenarios/*.sh; do
+pgtap=${CONVO_PGTAP-$(echo tests/pgtap/*.sql)}
+scenarios=${CONVO_SCENARIOS-$(echo tests/scenarios/*.sh)}
+if [ -n "$pgtap" ]; then
+    # shellcheck disable=SC2086
+    pg_prove --failures $pgtap || status=1
+fi
+for s in $scenarios; do
     [ -e "$s" ] || continue
     echo "# scenario $(basename "$s")"
     bash "$s" || { echo "not ok: scenario $(basename "$s") failed"; status=1; }
