@@ -10,7 +10,8 @@
 # concatenated in the order below into the install script.
 
 EXTENSION  = convo
-EXTVERSION = 0.1.0
+# The version has one owner: the control file's default_version.
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" convo.control)
 MODULE_big = convo
 
 SRCS = $(wildcard extension/core/*.cpp extension/pg/*.cpp extension/api/*.cpp)
@@ -38,6 +39,10 @@ SQL_PARTS = \
 	sql/tool_access.sql
 
 DATA_built = sql/convo--$(EXTVERSION).sql
+# Released install scripts are kept as they shipped (sql/releases), beside the upgrade chain
+# (sql/convo--A--B.sql): ALTER EXTENSION convo UPDATE walks it, and the upgrade test installs
+# each release and checks that the walk ends in the same schema as a fresh install.
+DATA = $(wildcard sql/releases/convo--*.sql) $(wildcard sql/convo--*--*.sql)
 EXTRA_CLEAN = build
 
 PG_CONFIG ?= pg_config
