@@ -100,6 +100,19 @@ SQL
                               FROM convo.conversations c")
     [ "$worked" = "$n $n $n" ] \
         || fail "after the upgrade from $from, build_context/free_window/view_cart worked for '$worked' of $n conversations"
+    # A context cached by the old version must not outlive a change of what a context holds:
+    # whatever build_context returns now equals what it builds from scratch (in one transaction:
+    # the window part counts seconds from now()).
+    stale=$(q -d "$db" <<'SQL'
+BEGIN;
+CREATE TEMP TABLE served AS
+SELECT c.conversation_id, convo.build_context(c.conversation_id) - 'cached' AS context FROM convo.conversations c;
+TRUNCATE convo.context_cache;
+SELECT count(*) FROM served s WHERE s.context IS DISTINCT FROM convo.build_context(s.conversation_id) - 'cached';
+COMMIT;
+SQL
+)
+    [ "$stale" = 0 ] || fail "after the upgrade from $from, $stale conversations got a context that differs from a rebuilt one"
     q -d "$db" -c "SELECT convo.inbox_process(10)" > /dev/null
     pending=$(q -d "$db" -c "SELECT count(*) FROM convo.inbox WHERE state IN ('pending', 'processing')")
     [ "$pending" = 0 ] || fail "after the upgrade from $from, $pending inbox items were not ingested"
