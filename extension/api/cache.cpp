@@ -4,12 +4,16 @@
 // A get is one primary key probe with a kept plan; its hit or miss is counted in this
 // backend's memory (core/cache_counts.hpp) and written to convo.cache_counts as an appended
 // delta when due, by a call in a read-write top-level transaction. Entries expire by the
-// clock (GetCurrentTimestamp), not by the transaction start.
+// clock (clock_timestamp()), not by the transaction start.
 #include <string>
 
 #include "core/cache_counts.hpp"
-#include "pg/function.hpp"
+#include "pg/entry.hpp"
 #include "pg/spi.hpp"
+#include "pg/transaction_callbacks.hpp"
+#include "pg/values.hpp"
+
+#include "pg/api_only.hpp"  // last
 
 namespace convo::api {
 namespace {
@@ -19,9 +23,9 @@ using pg::KeptPlan;
 // The value and whether it is still fresh: expired rows stay until cache_purge.
 KeptPlan read_entry{
     "SELECT value, expires_at > $3 FROM convo.cache WHERE namespace = $1 AND key = $2",
-    3, {TEXTOID, TEXTOID, TIMESTAMPTZOID}};
+    3, {pg::oid::text, pg::oid::text, pg::oid::timestamptz}};
 
-KeptPlan read_namespace{"SELECT 1 FROM convo.cache_namespaces WHERE namespace = $1", 1, {TEXTOID}};
+KeptPlan read_namespace{"SELECT 1 FROM convo.cache_namespaces WHERE namespace = $1", 1, {pg::oid::text}};
 
 // No row back: the namespace is unknown (the SELECT feeding the INSERT found nothing).
 KeptPlan store_entry{
@@ -31,7 +35,7 @@ KeptPlan store_entry{
     " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
     "   expires_at = excluded.expires_at, stored_at = excluded.stored_at"
     " RETURNING c.expires_at",
-    5, {TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, INTERVALOID}};
+    5, {pg::oid::text, pg::oid::text, pg::oid::jsonb, pg::oid::timestamptz, pg::oid::interval}};
 
 // The first caller inserts (or takes over an expired entry); a concurrent one waits for that
 // row, then finds it unexpired and gets no row back. No row: held, or an unknown namespace.
@@ -43,52 +47,30 @@ KeptPlan take_lock{
     "   expires_at = excluded.expires_at, stored_at = excluded.stored_at"
     "   WHERE c.expires_at <= $3"
     " RETURNING true",
-    4, {TEXTOID, TEXTOID, TIMESTAMPTZOID, INTERVALOID}};
+    4, {pg::oid::text, pg::oid::text, pg::oid::timestamptz, pg::oid::interval}};
 
 KeptPlan store_counts{
     "INSERT INTO convo.cache_counts (namespace, hits, misses) VALUES ($1, $2, $3)",
-    3, {TEXTOID, INT8OID, INT8OID}};
+    3, {pg::oid::text, pg::oid::int8, pg::oid::int8}};
 
 CacheCounts counts;
-bool callback_registered = false;
 
-void on_xact(XactEvent event, void*) {
-    switch (event) {
-        case XACT_EVENT_COMMIT:
-        case XACT_EVENT_PARALLEL_COMMIT:
-        case XACT_EVENT_PREPARE:
-            counts.commit();
-            break;
-        case XACT_EVENT_ABORT:
-        case XACT_EVENT_PARALLEL_ABORT:
-            counts.restore();
-            break;
-        default:
-            break;
-    }
+void on_transaction_end(pg::TransactionEnd end) {
+    end == pg::TransactionEnd::commit ? counts.commit() : counts.restore();
 }
 
-void on_subxact(SubXactEvent event, SubTransactionId mine, SubTransactionId parent, void*) {
-    if (event == SUBXACT_EVENT_COMMIT_SUB)
-        counts.subcommit(mine, parent);
-    else if (event == SUBXACT_EVENT_ABORT_SUB)
-        counts.subabort(mine);
+void on_subtransaction_end(pg::TransactionEnd end, SubTransactionId mine, SubTransactionId parent) {
+    end == pg::TransactionEnd::commit ? counts.subcommit(mine, parent) : counts.subabort(mine);
 }
 
 // Writing needs a read-write transaction. Counts written in a (sub)transaction that rolls back
 // come back to memory (on_xact, on_subxact) and are written again later.
 bool can_flush() { return !pg::transaction_read_only(); }
 
-std::int64_t flush(pg::Spi& spi, TimestampTz now) {
-    if (!callback_registered) {
-        pg::guarded([&] {
-            RegisterXactCallback(on_xact, nullptr);
-            RegisterSubXactCallback(on_subxact, nullptr);
-        });
-        callback_registered = true;
-    }
+std::int64_t flush(pg::Spi& spi, Micros now) {
+    pg::on_transaction_end(on_transaction_end, on_subtransaction_end);
     std::int64_t calls = counts.unflushed();
-    for (const CacheCounts::Delta& d : counts.take(now, GetCurrentSubTransactionId())) {
+    for (const CacheCounts::Delta& d : counts.take(now, pg::current_subtransaction_id())) {
         pg::Params p;
         p.text(*d.ns).int8(d.hits).int8(d.misses);
         spi.execute(store_counts, p, /*read_only=*/false);
@@ -102,18 +84,17 @@ std::string required_text(FunctionCallInfo fcinfo, int n, const char* fn, const 
     return *v;
 }
 
-// The TTL argument n, NULL for the namespace default; zero or negative is refused.
+// The TTL argument n, NULL for the namespace default; zero or negative is refused. A month
+// counts 30 days, as PostgreSQL's interval comparison does.
 Datum ttl_arg(FunctionCallInfo fcinfo, int n, const char* fn, bool& is_null) {
-    is_null = PG_ARGISNULL(n);
+    constexpr __int128 kMicrosPerDay = 86'400 * __int128{kMicrosPerSecond};
+    auto ttl = pg::arg_interval(fcinfo, n);
+    is_null = !ttl;
     if (is_null) return Datum{0};
-    Datum d = PG_GETARG_DATUM(n);
-    const Interval* ttl = nullptr;
-    pg::guarded([&] { ttl = DatumGetIntervalP(d); });
-    __int128 us = static_cast<__int128>(ttl->time) +
-                  static_cast<__int128>(ttl->day) * USECS_PER_DAY +
-                  static_cast<__int128>(ttl->month) * DAYS_PER_MONTH * USECS_PER_DAY;
+    __int128 us = static_cast<__int128>(ttl->micros) + ttl->days * kMicrosPerDay +
+                  static_cast<__int128>(ttl->months) * 30 * kMicrosPerDay;
     if (us <= 0) throw Error(sqlstate::invalid_parameter, std::string(fn) + ": ttl must be positive");
-    return PointerGetDatum(ttl);
+    return pg::arg_datum(fcinfo, n);
 }
 
 [[noreturn]] void unknown_namespace(const char* fn, const std::string& ns) {
@@ -136,11 +117,11 @@ CONVO_FUNCTION(convo_cache_get) {
     const char* fn = "convo.cache_get";
     std::string ns = api::required_text(fcinfo, 0, fn, "ns");
     std::string key = api::required_text(fcinfo, 1, fn, "key");
-    TimestampTz now = GetCurrentTimestamp();
+    Micros now = pg::clock_now();
 
     pg::Spi spi;
     pg::Params p;
-    p.text(ns).text(key).datum(TimestampTzGetDatum(now));
+    p.text(ns).text(key).timestamptz(now);
     pg::Rows rows = spi.execute(api::read_entry, p, /*read_only=*/true, 1);
     bool hit = !rows.empty() && rows.boolean(0, 2).value_or(false);
     Datum value{0};
@@ -152,7 +133,7 @@ CONVO_FUNCTION(convo_cache_get) {
     api::counts.record(ns, hit);
     if (api::counts.due(now) && api::can_flush()) api::flush(spi, now);
     spi.finish();
-    if (!hit) PG_RETURN_NULL();
+    if (!hit) return pg::null_result(fcinfo);
     return value;
 }
 
@@ -160,14 +141,15 @@ CONVO_FUNCTION(convo_cache_put) {
     const char* fn = "convo.cache_put";
     std::string ns = api::required_text(fcinfo, 0, fn, "ns");
     std::string key = api::required_text(fcinfo, 1, fn, "key");
-    if (PG_ARGISNULL(2)) throw Error(sqlstate::null_value, std::string(fn) + ": value must not be NULL");
-    Datum value = PG_GETARG_DATUM(2);
+    if (pg::arg_is_null(fcinfo, 2))
+        throw Error(sqlstate::null_value, std::string(fn) + ": value must not be NULL");
+    Datum value = pg::arg_datum(fcinfo, 2);
     bool ttl_null = false;
     Datum ttl = api::ttl_arg(fcinfo, 3, fn, ttl_null);
 
     pg::Spi spi;
     pg::Params p;
-    p.text(ns).text(key).datum(value).datum(TimestampTzGetDatum(GetCurrentTimestamp()));
+    p.text(ns).text(key).datum(value).timestamptz(pg::clock_now());
     ttl_null ? p.null() : p.datum(ttl);
     pg::Rows rows = spi.execute(api::store_entry, p, /*read_only=*/false, 1);
     if (rows.empty()) api::unknown_namespace(fn, ns);
@@ -185,20 +167,19 @@ CONVO_FUNCTION(convo_cache_try_lock) {
 
     pg::Spi spi;
     pg::Params p;
-    p.text(ns).text(key).datum(TimestampTzGetDatum(GetCurrentTimestamp()));
+    p.text(ns).text(key).timestamptz(pg::clock_now());
     ttl_null ? p.null() : p.datum(ttl);
     pg::Rows rows = spi.execute(api::take_lock, p, /*read_only=*/false, 1);
     bool taken = !rows.empty();
     if (!taken) api::check_namespace(spi, ns, fn);
     spi.finish();
-    return BoolGetDatum(taken);
+    return pg::bool_datum(taken);
 }
 
 CONVO_FUNCTION(convo_cache_flush_counts) {
-    (void)fcinfo;
-    if (api::counts.unflushed() == 0 || !api::can_flush()) return Int64GetDatum(0);
+    if (api::counts.unflushed() == 0 || !api::can_flush()) return pg::int8_datum(0);
     pg::Spi spi;
-    std::int64_t calls = api::flush(spi, GetCurrentTimestamp());
+    std::int64_t calls = api::flush(spi, pg::clock_now());
     spi.finish();
-    return Int64GetDatum(calls);
+    return pg::int8_datum(calls);
 }

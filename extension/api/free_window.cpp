@@ -3,8 +3,11 @@
 #include "core/free_window.hpp"
 
 #include "api/window_json.hpp"
-#include "pg/function.hpp"
+#include "pg/entry.hpp"
 #include "pg/spi.hpp"
+#include "pg/values.hpp"
+
+#include "pg/api_only.hpp"  // last
 
 namespace convo::api {
 namespace {
@@ -15,7 +18,7 @@ pg::KeptPlan read_window_inputs{
     "SELECT last_inbound_at, entry_point_at, entry_point_replied_at"
     "  FROM convo.conversations WHERE conversation_id = $1",
     1,
-    {UUIDOID}};
+    {pg::oid::uuid}};
 
 WindowInputs load_inputs(const pg::Uuid& conversation_id, const char* function) {
     pg::Spi spi;
@@ -56,5 +59,5 @@ CONVO_FUNCTION(convo_can_send_freeform) {
     const char* fn = "convo.can_send_freeform";
     pg::Uuid id = api::required_uuid(fcinfo, 0, fn, "conversation_id");
     WindowState w = compute_window(api::load_inputs(id, fn), pg::transaction_now());
-    return BoolGetDatum(w.open);
+    return pg::bool_datum(w.open);
 }

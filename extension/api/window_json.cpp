@@ -1,6 +1,8 @@
 // The window as JSON (see window_json.hpp).
 #include "api/window_json.hpp"
 
+#include "pg/api_only.hpp"  // last
+
 namespace convo::api {
 
 void write_window(pg::JsonbWriter& out, const WindowState& w) {

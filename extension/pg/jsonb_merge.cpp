@@ -11,6 +11,8 @@
 
 #include <cstring>
 
+#include "pg/guard.hpp"
+
 extern "C" {
 #include "utils/jsonb.h"
 }
@@ -112,7 +114,7 @@ Jsonb* merge(const Jsonb* a_doc, const Jsonb* b_doc) {
 
 Datum merge_objects(Datum a, Datum b) {
     Datum d;
-    guarded([&] { d = JsonbPGetDatum(merge(DatumGetJsonbP(a), DatumGetJsonbP(b))); });
+    guarded([&]() noexcept { d = JsonbPGetDatum(merge(DatumGetJsonbP(a), DatumGetJsonbP(b))); });
     return d;
 }
 

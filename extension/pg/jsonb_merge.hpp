@@ -3,7 +3,7 @@
 // tree and serializing it again, which costs more than the rest of a cached context's read.
 #pragma once
 
-#include "pg/guard.hpp"
+#include "pg/declarations.hpp"
 
 namespace convo::pg {
 

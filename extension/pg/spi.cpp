@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "pg/guard.hpp"
+
 namespace convo::pg {
 
 Params& Params::add(Datum d) {
@@ -22,7 +24,7 @@ Params& Params::null() {
 std::optional<Datum> Rows::datum(std::uint64_t row, int col) const {
     bool isnull = true;
     Datum d{0};
-    guarded([&] { d = SPI_getbinval(table_->vals[row], table_->tupdesc, col, &isnull); });
+    guarded([&]() noexcept { d = SPI_getbinval(table_->vals[row], table_->tupdesc, col, &isnull); });
     if (isnull) return std::nullopt;
     return d;
 }
@@ -32,7 +34,7 @@ std::optional<std::string> Rows::str(std::uint64_t row, int col) const {
     if (!d) return std::nullopt;
     const char* data = nullptr;
     int len = 0;
-    guarded([&] {
+    guarded([&]() noexcept {
         text* t = DatumGetTextPP(*d);
         data = VARDATA_ANY(t);
         len = VARSIZE_ANY_EXHDR(t);
@@ -44,7 +46,7 @@ std::optional<Uuid> Rows::uuid(std::uint64_t row, int col) const {
     auto d = datum(row, col);
     if (!d) return std::nullopt;
     Uuid id;
-    std::memcpy(id.data(), DatumGetUUIDP(*d)->data, UUID_LEN);
+    std::memcpy(id.data(), DatumGetUUIDP(*d)->data, kUuidBytes);
     return id;
 }
 
@@ -76,12 +78,12 @@ Datum Rows::transfer(std::uint64_t row, int col, bool by_value, int type_length)
     auto d = datum(row, col);
     if (!d) throw Error(sqlstate::internal, "convo: cannot transfer a NULL value out of SPI");
     Datum copy;
-    guarded([&] { copy = SPI_datumTransfer(*d, by_value, type_length); });
+    guarded([&]() noexcept { copy = SPI_datumTransfer(*d, by_value, type_length); });
     return copy;
 }
 
 Spi::Spi() {
-    guarded([&] {
+    guarded([&]() noexcept {
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "convo: SPI_connect failed");
     });
     connected_ = true;
@@ -91,7 +93,7 @@ Rows Spi::execute(KeptPlan& plan, Params& params, bool read_only, long max_rows)
     if (params.size() != plan.nargs)
         throw Error(sqlstate::internal, "convo: wrong number of arguments for a kept plan");
     int rc = 0;
-    guarded([&] {
+    guarded([&]() noexcept {
         if (plan.plan == nullptr) {
             SPIPlanPtr p = SPI_prepare(plan.sql, plan.nargs, plan.argtypes);
             if (p == nullptr)
@@ -109,7 +111,7 @@ Rows Spi::execute(KeptPlan& plan, Params& params, bool read_only, long max_rows)
 void Spi::finish() {
     if (!connected_) return;
     connected_ = false;
-    guarded([&] { SPI_finish(); });
+    guarded([&]() noexcept { SPI_finish(); });
 }
 
 }  // namespace convo::pg

@@ -15,7 +15,7 @@ namespace convo::pg {
 inline constexpr int kMaxPlanArgs = 16;
 
 // A statement prepared on first use and kept for the life of the backend. Declare them as
-// static aggregates: KeptPlan p{"SELECT ... $1", 1, {UUIDOID}};
+// static aggregates: KeptPlan p{"SELECT ... $1", 1, {pg::oid::uuid}};
 struct KeptPlan {
     const char* sql;
     int nargs;
@@ -32,10 +32,10 @@ public:
     Params& timestamptz(Micros us) { return add(timestamptz_datum(us)); }
     Params& opt_timestamptz(const std::optional<Micros>& us) { return us ? timestamptz(*us) : null(); }
     Params& jsonb(const std::string& json_text) { return add(jsonb_datum(json_text)); }
-    Params& int4(int v) { return add(Int32GetDatum(v)); }
-    Params& int8(std::int64_t v) { return add(Int64GetDatum(v)); }
+    Params& int4(int v) { return add(int4_datum(v)); }
+    Params& int8(std::int64_t v) { return add(int8_datum(v)); }
     Params& opt_int4(const std::optional<int>& v) { return v ? int4(*v) : null(); }
-    Params& boolean(bool v) { return add(BoolGetDatum(v)); }
+    Params& boolean(bool v) { return add(bool_datum(v)); }
     // A datum of the plan's argument type, passed as it is (e.g. a jsonb argument of the caller).
     Params& datum(Datum d) { return add(d); }
     Params& null();
