@@ -94,6 +94,9 @@ Rows Spi::execute(KeptPlan& plan, Params& params, bool read_only, long max_rows)
         throw Error(sqlstate::internal, "convo: wrong number of arguments for a kept plan");
     int rc = 0;
     guarded([&]() noexcept {
+        // A caller looping over statements (one per event, one per part) is cancellable at
+        // each, even where the statement itself would not look.
+        CHECK_FOR_INTERRUPTS();
         if (plan.plan == nullptr) {
             SPIPlanPtr p = SPI_prepare(plan.sql, plan.nargs, plan.argtypes);
             if (p == nullptr)

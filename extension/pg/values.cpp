@@ -142,8 +142,12 @@ Micros clock_now() { return to_unix_micros(GetCurrentTimestamp()); }
 
 bool transaction_read_only() { return XactReadOnly; }
 
+// Opening a container checks for a cancel: a long document is written between SPI calls.
 void JsonbWriter::begin_object() {
-    guarded([&]() noexcept { pushJsonbValue(&state_, WJB_BEGIN_OBJECT, nullptr); });
+    guarded([&]() noexcept {
+        CHECK_FOR_INTERRUPTS();
+        pushJsonbValue(&state_, WJB_BEGIN_OBJECT, nullptr);
+    });
     in_array_[++depth_] = false;
 }
 
@@ -153,7 +157,10 @@ void JsonbWriter::end_object() {
 }
 
 void JsonbWriter::begin_array() {
-    guarded([&]() noexcept { pushJsonbValue(&state_, WJB_BEGIN_ARRAY, nullptr); });
+    guarded([&]() noexcept {
+        CHECK_FOR_INTERRUPTS();
+        pushJsonbValue(&state_, WJB_BEGIN_ARRAY, nullptr);
+    });
     in_array_[++depth_] = true;
 }
 
