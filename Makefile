@@ -43,7 +43,7 @@ DATA_built = sql/convo--$(EXTVERSION).sql
 # (sql/convo--A--B.sql): ALTER EXTENSION convo UPDATE walks it, and the upgrade test installs
 # each release and checks that the walk ends in the same schema as a fresh install.
 DATA = $(wildcard sql/releases/convo--*.sql) $(wildcard sql/convo--*--*.sql)
-EXTRA_CLEAN = build
+EXTRA_CLEAN = build tests/boundary/*.o tests/boundary/*.so
 
 PG_CONFIG ?= pg_config
 INCLUDEDIR_SERVER := $(shell $(PG_CONFIG) --includedir-server)
@@ -91,10 +91,12 @@ tokenizer-check:
 
 # The scenarios start convo-sidecar and its test clients from the build directory of `make unit`.
 pgtap: all install sidecar
+	$(MAKE) -C tests/boundary
 	CONVO_BUILD_DIR=build scripts/test-cluster.sh
 
 test: deps
 	$(MAKE) all
+	$(MAKE) -C tests/boundary
 	$(MAKE) install
 	$(MAKE) unit
 	$(MAKE) tokenizer-check
