@@ -25,6 +25,17 @@ BEGIN
             entry_point_referral = CASE WHEN NEW.payload ? 'referral' THEN NEW.payload -> 'referral' ELSE c.entry_point_referral END,
             updated_at = now()
         WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
+    ELSIF NEW.origin = 'business_app' THEN
+        -- A person wrote from the WhatsApp Business app (an echo). Outbound, so it never opens
+        -- the window; not a Cloud API reply, so it does not start the entry point's free 72 h
+        -- either. It marks the conversation as handled by a human.
+        UPDATE convo.conversations c SET
+            last_outbound_at = greatest(c.last_outbound_at, NEW.sent_at),
+            last_message_at = greatest(c.last_message_at, NEW.sent_at),
+            unread_count = 0,
+            human_replied_at = greatest(c.human_replied_at, NEW.sent_at),
+            updated_at = now()
+        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
     ELSE
         -- Outbound messages never open or extend the window.
         UPDATE convo.conversations c SET
@@ -42,7 +53,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION convo.on_message_inserted() IS 'Trigger: an inserted message updates its conversation (window, entry point, unread count, timestamps)';
+COMMENT ON FUNCTION convo.on_message_inserted() IS 'Trigger: an inserted message updates its conversation (window, entry point, unread count, timestamps, human reply from the Business app)';
 
 CREATE TRIGGER message_inserted AFTER INSERT ON convo.messages
     FOR EACH ROW EXECUTE FUNCTION convo.on_message_inserted();

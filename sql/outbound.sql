@@ -63,15 +63,23 @@ BEGIN
         RETURN waiting.message_id;
     END IF;
 
-    -- A status webhook may have come before this call: apply the furthest one.
+    -- A status webhook may have come before this call: apply the furthest one on the ladder.
     SELECT s.status, s.status_at, s.error_code, s.payload INTO waiting
       FROM convo.message_statuses s
      WHERE s.account_id = conv.account_id AND s.wamid = record_outbound.wamid
+       AND convo.status_rank(s.status) >= 0
      ORDER BY convo.status_rank(s.status) DESC LIMIT 1;
     IF FOUND THEN
         UPDATE convo.messages m
            SET status = waiting.status, status_at = waiting.status_at,
                error_code = waiting.error_code, error = waiting.payload -> 'errors'
+         WHERE m.account_id = conv.account_id AND m.message_id = id;
+    END IF;
+    -- A 'deleted' event that came first marks the message deleted.
+    SELECT s.status_at INTO waiting FROM convo.message_statuses s
+     WHERE s.account_id = conv.account_id AND s.wamid = record_outbound.wamid AND s.status = 'deleted';
+    IF FOUND THEN
+        UPDATE convo.messages m SET deleted_at = waiting.status_at
          WHERE m.account_id = conv.account_id AND m.message_id = id;
     END IF;
     RETURN id;

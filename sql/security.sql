@@ -17,7 +17,8 @@ DECLARE
     t text;
     tenant_tables text[] := ARRAY['accounts', 'bot_profiles', 'contacts', 'conversations', 'messages',
                                   'message_statuses', 'products', 'carts', 'cart_items', 'orders', 'templates',
-                                  'context_cache', 'response_cache', 'response_cache_hits'];
+                                  'context_cache', 'response_cache', 'response_cache_hits',
+                                  'webhook_events'];
     -- Tables an authenticated caller may change (its own account's rows, through RLS).
     -- Conversations and messages are narrower, below: the window must not be forgeable.
     writable text[] := ARRAY['bot_profiles', 'contacts', 'products', 'carts', 'cart_items',
@@ -93,7 +94,7 @@ BEGIN
     EXECUTE format('GRANT UPDATE (status, bot_enabled, needs_human, bot_profile_id, current_step, closed_at) '
                    'ON convo.conversations TO %I', authed);
     -- Outbound messages only (record_outbound); inbound ones come from webhooks.
-    EXECUTE format('GRANT INSERT, UPDATE (status, status_at, error_code, error) ON convo.messages TO %I', authed);
+    EXECUTE format('GRANT INSERT, UPDATE (status, status_at, error_code, error, deleted_at) ON convo.messages TO %I', authed);
     EXECUTE format('CREATE POLICY outbound_only ON convo.messages AS RESTRICTIVE FOR INSERT TO %I '
                    'WITH CHECK (direction = ''out'')', authed);
 

@@ -102,6 +102,8 @@ CREATE TABLE convo.conversations (
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
     closed_at           timestamptz,
+    -- Last message a person sent from the WhatsApp Business app (an echo): a human is on it.
+    human_replied_at    timestamptz,
     PRIMARY KEY (account_id, conversation_id),
     UNIQUE (account_id, contact_id),
     FOREIGN KEY (account_id, contact_id) REFERENCES convo.contacts ON DELETE CASCADE,
@@ -128,6 +130,13 @@ CREATE TABLE convo.messages (
     error            jsonb,
     sent_at          timestamptz NOT NULL,           -- timestamp from the payload
     received_at      timestamptz NOT NULL DEFAULT now(),
+    -- 'business_app': an outbound message a person sent from the WhatsApp Business app on a
+    -- coexistence number (an echo); NULL for the customer's and the Cloud API's messages.
+    origin           text CONSTRAINT messages_origin_check CHECK (origin IN ('business_app')),
+    edited_at        timestamptz,                    -- last edit applied (body and payload are the edited ones)
+    -- What the message said before each edit: [{edit_wamid, edited_at, body, payload}], oldest first.
+    edits            jsonb NOT NULL DEFAULT '[]' CONSTRAINT messages_edits_check CHECK (jsonb_typeof(edits) = 'array'),
+    deleted_at       timestamptz,                    -- deleted by its sender (revoke) or reported deleted
     PRIMARY KEY (account_id, message_id),
     UNIQUE (account_id, wamid),
     FOREIGN KEY (account_id, conversation_id) REFERENCES convo.conversations ON DELETE CASCADE
@@ -135,11 +144,14 @@ CREATE TABLE convo.messages (
 
 -- Every status event once, in arrival order. A status may arrive before the message it
 -- belongs to is recorded (the send's response and the webhook race): record_outbound
--- applies what is waiting here.
+-- applies what is waiting here. Besides the ladder, 'deleted' (the message was deleted:
+-- sets messages.deleted_at) and 'warning' (Meta warns about its content) are kept as events
+-- of their own; neither moves the message's status.
 CREATE TABLE convo.message_statuses (
     account_id   uuid NOT NULL REFERENCES convo.accounts ON DELETE CASCADE,
     wamid        text NOT NULL,
-    status       text NOT NULL CHECK (convo.status_rank(status) >= 0),
+    status       text NOT NULL CONSTRAINT message_statuses_status_check
+                 CHECK (convo.status_rank(status) >= 0 OR status IN ('deleted', 'warning')),
     status_at    timestamptz NOT NULL,
     error_code   int,
     payload      jsonb NOT NULL,
@@ -219,7 +231,39 @@ CREATE TABLE convo.unroutable (
     address        text,          -- the phone_number_id or number we could not match
     reason         text NOT NULL,
     payload        jsonb NOT NULL,
-    received_at    timestamptz NOT NULL DEFAULT now()
+    received_at    timestamptz NOT NULL DEFAULT now(),
+    -- convo.payload_digest(payload): the same payload delivered twice is kept once. NULL only
+    -- for rows kept before 0.2.0.
+    digest         text,
+    CONSTRAINT unroutable_digest_key UNIQUE (source, digest)
+);
+
+-- Webhook events kept aside instead of becoming messages, one row each with its original
+-- object, for someone to see:
+--   error           Meta's value-level errors (value.errors[]: code, title, message, details)
+--   group_message   a message in a WhatsApp group: not part of any one-to-one conversation
+--   unknown_status  a status value convo does not know (the rest of the webhook is ingested)
+--   invalid_sender  a sender that is neither a phone number (7-15 digits) nor a BSUID
+--   unknown_target  an edit or revoke of a message convo never stored
+--   sms             a Twilio SMS reaching a WhatsApp number: not a WhatsApp message
+-- event_key makes each event once: its wamid (with the status for statuses), or a digest of
+-- the object when it has no id (errors).
+CREATE TABLE convo.webhook_events (
+    account_id     uuid NOT NULL REFERENCES convo.accounts ON DELETE CASCADE,
+    kind           text NOT NULL CONSTRAINT webhook_events_kind_check CHECK (kind IN
+                       ('error', 'group_message', 'unknown_status', 'invalid_sender', 'unknown_target', 'sms')),
+    event_key      text NOT NULL,
+    source         text NOT NULL,
+    reason         text NOT NULL,
+    wamid          text,
+    error_code     int,
+    error_title    text,
+    error_message  text,
+    error_details  text,
+    occurred_at    timestamptz NOT NULL,   -- the payload's time, else when it was received
+    payload        jsonb NOT NULL,
+    received_at    timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT webhook_events_pkey PRIMARY KEY (account_id, kind, event_key)
 );
 
 -- Raw webhook bodies, written before the webhook is acknowledged. The body is text, not

@@ -2,8 +2,10 @@
 //
 // Parsing is pure C++ (core/whatsapp_notification, core/twilio_notification); this file
 // writes the parsed events with statements prepared once per backend. Every write is
-// idempotent (ON CONFLICT on the natural keys), so the same payload ingested twice, or by
-// two sessions at once, leaves the same rows as once.
+// idempotent (ON CONFLICT on the natural keys, or a check of what an edit already did), so
+// the same payload ingested twice, or by two sessions at once, leaves the same rows as once.
+// Ingest never picks a bot profile: a new conversation's bot_profile_id stays NULL, which
+// means the account's default profile.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -23,9 +25,22 @@ KeptPlan route_by_phone_number_id{
     "SELECT account_id FROM convo.accounts WHERE phone_number_id = $1", 1, {TEXTOID}};
 KeptPlan route_by_phone_number{
     "SELECT account_id FROM convo.accounts WHERE display_phone_number = $1", 1, {TEXTOID}};
+// One row per distinct payload: a redelivery of the same unroutable change is a duplicate.
 KeptPlan keep_unroutable{
-    "INSERT INTO convo.unroutable (source, address, reason, payload) VALUES ($1, $2, $3, $4)",
+    "INSERT INTO convo.unroutable (source, address, reason, payload, digest)"
+    " VALUES ($1, $2, $3, $4, convo.payload_digest($4))"
+    " ON CONFLICT (source, digest) DO NOTHING RETURNING 1",
     4, {TEXTOID, TEXTOID, TEXTOID, JSONBOID}};
+// An event kept aside, once per key: the message and what told it apart, or a digest of the
+// object when it has no id (Meta's value-level errors).
+KeptPlan keep_event{
+    "INSERT INTO convo.webhook_events (account_id, kind, event_key, source, reason, wamid,"
+    "  error_code, error_title, error_message, error_details, occurred_at, payload)"
+    " VALUES ($1, $2, coalesce($3, convo.payload_digest($12)), $4, $5, $6, $7, $8, $9, $10,"
+    "         coalesce($11, now()), $12)"
+    " ON CONFLICT DO NOTHING RETURNING 1",
+    12, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
+         TIMESTAMPTZOID, JSONBOID}};
 
 KeptPlan contact_by_user_id{
     "SELECT contact_id, profile_name, wa_id FROM convo.contacts"
@@ -68,10 +83,9 @@ KeptPlan rekey_contact{
 KeptPlan conversation_of_contact{
     "SELECT conversation_id FROM convo.conversations WHERE account_id = $1 AND contact_id = $2",
     2, {UUIDOID, UUIDOID}};
+// bot_profile_id stays NULL: the account's default profile, whichever it is when asked.
 KeptPlan insert_conversation{
-    "INSERT INTO convo.conversations (account_id, contact_id, bot_profile_id)"
-    " VALUES ($1, $2, (SELECT bot_profile_id FROM convo.bot_profiles"
-    "                  WHERE account_id = $1 AND is_default))"
+    "INSERT INTO convo.conversations (account_id, contact_id) VALUES ($1, $2)"
     " ON CONFLICT (account_id, contact_id) DO NOTHING RETURNING conversation_id",
     2, {UUIDOID, UUIDOID}};
 
@@ -83,6 +97,35 @@ KeptPlan insert_inbound{
     " ON CONFLICT (account_id, wamid) DO NOTHING RETURNING message_id",
     11, {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
          TEXTOID, TIMESTAMPTZOID}};
+
+// A message the business sent from the WhatsApp Business app: outbound, already sent. The
+// trigger records it without opening the window (see on_message_inserted).
+KeptPlan insert_echo{
+    "INSERT INTO convo.messages (account_id, conversation_id, wamid, direction, type, body,"
+    "  payload, reply_to_wamid, media_id, media_mime, media_sha256, status, status_at, sent_at, origin)"
+    " VALUES ($1, $2, $3, 'out', $4, $5, $6, $7, $8, $9, $10, 'sent', $11, $11, 'business_app')"
+    " ON CONFLICT (account_id, wamid) DO NOTHING RETURNING message_id",
+    11, {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
+         TEXTOID, TIMESTAMPTZOID}};
+KeptPlan message_exists{
+    "SELECT 1 FROM convo.messages WHERE account_id = $1 AND wamid = $2", 2, {UUIDOID, TEXTOID}};
+// An edit replaces what the message says and keeps what it said before in `edits`, once per
+// edit ($3, the edit's own wamid): applying the same edit again changes nothing.
+KeptPlan apply_edit{
+    "UPDATE convo.messages m SET"
+    "  edits = m.edits || jsonb_build_array(jsonb_build_object('edit_wamid', $3::text,"
+    "      'edited_at', $4::timestamptz, 'body', m.body, 'payload', m.payload)),"
+    "  body = $5, payload = m.payload || $6, edited_at = $4"
+    " WHERE m.account_id = $1 AND m.wamid = $2 AND m.direction = $7"
+    "   AND NOT m.edits @> jsonb_build_array(jsonb_build_object('edit_wamid', $3::text))"
+    " RETURNING 1",
+    7, {UUIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, JSONBOID, TEXTOID}};
+// A revoke (or a `deleted` status) marks the message deleted; its content stays for the record.
+KeptPlan mark_deleted{
+    "UPDATE convo.messages m SET deleted_at = $3"
+    " WHERE m.account_id = $1 AND m.wamid = $2 AND ($4::text IS NULL OR m.direction = $4)"
+    "   AND m.deleted_at IS NULL RETURNING 1",
+    4, {UUIDOID, TEXTOID, TIMESTAMPTZOID, TEXTOID}};
 
 // Each (wamid, status) once; the message moves only up the status ladder.
 KeptPlan insert_status{
@@ -103,6 +146,12 @@ struct Counts {
     std::int64_t statuses = 0;
     std::int64_t unroutable = 0;
     std::int64_t ignored = 0;
+    std::int64_t echoes = 0;     // business-app messages stored as outbound
+    std::int64_t edits = 0;      // edits applied to earlier messages
+    std::int64_t revokes = 0;    // earlier messages marked deleted by their sender
+    std::int64_t flagged = 0;    // events kept in webhook_events for someone to look at
+    std::int64_t groups = 0;     // group messages kept in webhook_events
+    std::int64_t errors = 0;     // Meta's value-level errors kept in webhook_events
     std::vector<pg::Uuid> awaiting_reply;  // conversations with a new customer message
 };
 
@@ -137,8 +186,8 @@ private:
             p.text(source_).text(batch.address)
                 .text(std::string("no account has ") + what + " " + batch.address)
                 .jsonb(batch.raw_json);
-            spi_.execute(keep_unroutable, p, false);
-            ++counts_.unroutable;
+            if (spi_.execute(keep_unroutable, p, false).empty()) ++counts_.duplicates;
+            else ++counts_.unroutable;
             return;
         }
         // One order for every session (by sender) so concurrent ingests lock contacts and
@@ -147,8 +196,18 @@ private:
                          [](const InboundMessage& a, const InboundMessage& b) {
                              return sender_key(a.sender) < sender_key(b.sender);
                          });
-        for (const InboundMessage& m : batch.messages) apply_message(*account, m);
+        for (const InboundMessage& m : batch.messages) {
+            // An edit or revoke changes a message of its own side: the customer's, or the business's.
+            const char* direction = m.from_business ? "out" : "in";
+            switch (m.kind) {
+                case MessageKind::inbound: apply_message(*account, m); break;
+                case MessageKind::echo: apply_echo(*account, m); break;
+                case MessageKind::edit: apply_edit_event(*account, m, direction); break;
+                case MessageKind::revoke: apply_revoke(*account, m, direction); break;
+            }
+        }
         for (const StatusEvent& s : batch.statuses) apply_status_event(*account, s);
+        for (const KeptEvent& k : batch.kept) keep(*account, k);
     }
 
     static std::string sender_key(const Sender& s) {
@@ -213,6 +272,12 @@ private:
     }
 
     void apply_message(const pg::Uuid& account, const InboundMessage& m) {
+        // A system message re-keys its contact: the second delivery must not find the old
+        // identity unknown and create a contact for it.
+        if ((m.new_wa_id || m.new_user_id) && exists(account, m.wamid)) {
+            ++counts_.duplicates;
+            return;
+        }
         pg::Uuid contact = contact_for(account, m.sender);
         pg::Uuid conversation = conversation_for(account, contact);
         pg::Params p;
@@ -237,6 +302,71 @@ private:
             counts_.awaiting_reply.push_back(conversation);
     }
 
+    bool exists(const pg::Uuid& account, const std::string& wamid) {
+        pg::Params p;
+        p.uuid(account).text(wamid);
+        return !spi_.execute(message_exists, p, false, 1).empty();
+    }
+
+    // An echo is an edit or revoke of the business's own message, or a new outbound message.
+    void apply_echo(const pg::Uuid& account, const InboundMessage& m) {
+        pg::Uuid contact = contact_for(account, m.sender);
+        pg::Uuid conversation = conversation_for(account, contact);
+        pg::Params p;
+        p.uuid(account).uuid(conversation).text(m.wamid).text(m.type).opt_text(m.body)
+            .jsonb(m.payload_json).opt_text(m.reply_to_wamid).opt_text(m.media_id)
+            .opt_text(m.media_mime).opt_text(m.media_sha256).timestamptz(m.sent_at);
+        if (spi_.execute(insert_echo, p, false).empty()) ++counts_.duplicates;
+        else ++counts_.echoes;
+    }
+
+    // An edit or revoke whose message convo never stored is kept aside, not guessed at.
+    void keep_unknown_target(const pg::Uuid& account, const InboundMessage& m, const char* what) {
+        KeptEvent k;
+        k.kind = kept::unknown_target;
+        k.reason = std::string(what) + " of " + (m.target_wamid ? "unknown message " + *m.target_wamid
+                                                                 : "a message it does not name");
+        k.wamid = m.wamid;
+        k.occurred_at = m.sent_at;
+        k.payload_json = m.payload_json;
+        keep(account, k);
+    }
+
+    void apply_edit_event(const pg::Uuid& account, const InboundMessage& m, const char* direction) {
+        if (!m.target_wamid) return keep_unknown_target(account, m, "an edit");
+        pg::Params p;
+        p.uuid(account).text(*m.target_wamid).text(m.wamid).timestamptz(m.sent_at).opt_text(m.body)
+            .jsonb(m.payload_json).text(direction);
+        if (!spi_.execute(apply_edit, p, false).empty()) ++counts_.edits;
+        else if (exists(account, *m.target_wamid)) ++counts_.duplicates;
+        else keep_unknown_target(account, m, "an edit");
+    }
+
+    void apply_revoke(const pg::Uuid& account, const InboundMessage& m, const char* direction) {
+        if (!m.target_wamid) return keep_unknown_target(account, m, "a revoke");
+        pg::Params p;
+        p.uuid(account).text(*m.target_wamid).timestamptz(m.sent_at).text(direction);
+        if (!spi_.execute(mark_deleted, p, false).empty()) ++counts_.revokes;
+        else if (exists(account, *m.target_wamid)) ++counts_.duplicates;
+        else keep_unknown_target(account, m, "a revoke");
+    }
+
+    void keep(const pg::Uuid& account, const KeptEvent& k) {
+        std::optional<std::string> key;
+        if (k.wamid) key = *k.wamid + (k.key_suffix ? ":" + *k.key_suffix : std::string());
+        pg::Params p;
+        p.uuid(account).text(k.kind).opt_text(key).text(source_).text(k.reason).opt_text(k.wamid)
+            .opt_int4(k.error_code).opt_text(k.error_title).opt_text(k.error_message)
+            .opt_text(k.error_details).opt_timestamptz(k.occurred_at).jsonb(k.payload_json);
+        if (spi_.execute(keep_event, p, false).empty()) {
+            ++counts_.duplicates;
+            return;
+        }
+        if (k.kind == kept::error) ++counts_.errors;
+        else if (k.kind == kept::group_message) ++counts_.groups;
+        else ++counts_.flagged;
+    }
+
     void apply_status_event(const pg::Uuid& account, const StatusEvent& s) {
         pg::Params p;
         p.uuid(account).text(s.wamid).text(s.status).timestamptz(s.at).opt_int4(s.error_code)
@@ -247,7 +377,13 @@ private:
             return;
         }
         ++counts_.statuses;
-        spi_.execute(apply_status, p, false);
+        if (s.status == "deleted") {
+            pg::Params d;
+            d.uuid(account).text(s.wamid).timestamptz(s.at).null();
+            spi_.execute(mark_deleted, d, false);
+        } else if (s.status != "warning") {
+            spi_.execute(apply_status, p, false);
+        }
     }
 
     std::string source_;
@@ -268,6 +404,18 @@ Datum result_jsonb(const Counts& c) {
     out.int64(c.unroutable);
     out.key("ignored");
     out.int64(c.ignored);
+    out.key("echoes");
+    out.int64(c.echoes);
+    out.key("edits");
+    out.int64(c.edits);
+    out.key("revokes");
+    out.int64(c.revokes);
+    out.key("flagged");
+    out.int64(c.flagged);
+    out.key("groups");
+    out.int64(c.groups);
+    out.key("errors");
+    out.int64(c.errors);
     out.key("conversations");
     out.begin_array();
     for (const auto& id : c.awaiting_reply) out.string(pg::uuid_to_string(id));

@@ -1,5 +1,7 @@
-// A webhook notification reduced to what convo stores: inbound messages and status events,
-// grouped by the business number they were sent to. Parsers (whatsapp_notification,
+// A webhook notification reduced to what convo stores: inbound messages, messages the business
+// sent from the WhatsApp Business app (echoes), edits and deletions of earlier messages, status
+// events, and the events kept aside (Meta's errors, group messages, events that cannot be
+// applied), grouped by the business number they concern. Parsers (whatsapp_notification,
 // twilio_notification) produce it; api/ingest.cpp writes it to the tables.
 #pragma once
 
@@ -13,7 +15,7 @@ namespace convo {
 
 using OptionalString = std::optional<std::string>;
 
-// Who wrote: the business-scoped user id (BSUID) when Meta sends one, the phone otherwise.
+// The customer: the business-scoped user id (BSUID) when Meta sends one, the phone otherwise.
 struct Sender {
     OptionalString user_id;
     OptionalString parent_user_id;
@@ -22,12 +24,22 @@ struct Sender {
     OptionalString profile_name;
 };
 
+// What a message does to the conversation.
+enum class MessageKind {
+    inbound,  // the customer wrote: opens the window, may await a reply
+    echo,     // the business wrote from the WhatsApp Business app: an outbound message
+    edit,     // changes an earlier message (target_wamid); no new row
+    revoke,   // deletes an earlier message (target_wamid) for everyone; no new row
+};
+
 struct InboundMessage {
+    MessageKind kind = MessageKind::inbound;
+    bool from_business = false;    // an echo, or an edit or revoke the business made in the app
     std::string wamid;
-    Sender sender;
+    Sender sender;                 // for an echo, the customer it was sent to
     std::string type;
     OptionalString body;           // what a reader sees: text, caption, button title, ...
-    std::string payload_json;      // the original message object
+    std::string payload_json;      // the original message object (an edit: the new content)
     Micros sent_at = 0;
     OptionalString reply_to_wamid;
     OptionalString media_id;
@@ -36,14 +48,31 @@ struct InboundMessage {
     // A system message re-keys the contact: new phone number or new BSUID.
     OptionalString new_wa_id;
     OptionalString new_user_id;
+    OptionalString target_wamid;   // edit and revoke: the message they change
 };
 
 struct StatusEvent {
     std::string wamid;
-    std::string status;            // on convo's ladder: accepted, sent, failed, delivered, read, played
+    // On convo's ladder (accepted, sent, failed, delivered, read, played), or one of the
+    // events that leave the ladder alone: deleted, warning.
+    std::string status;
     Micros at = 0;
     std::optional<int> error_code;
     std::string payload_json;      // the original status object
+};
+
+// An event kept in convo.webhook_events instead of being applied.
+struct KeptEvent {
+    std::string kind;              // see webhook_events.kind in sql/tables.sql
+    std::string reason;            // what a reader needs to know, in one sentence
+    OptionalString wamid;          // the message it is about, if any (also its idempotency key)
+    OptionalString key_suffix;     // told apart from other events of the same message
+    std::optional<Micros> occurred_at;
+    std::optional<int> error_code;
+    OptionalString error_title;
+    OptionalString error_message;
+    OptionalString error_details;
+    std::string payload_json;      // the original object, whole
 };
 
 // How a batch names its business number.
@@ -53,14 +82,25 @@ enum class AddressKind { phone_number_id, phone_number };
 struct Batch {
     AddressKind address_kind = AddressKind::phone_number_id;
     std::string address;
-    std::vector<InboundMessage> messages;
+    std::vector<InboundMessage> messages;  // inbound, echoes, edits and revokes, in payload order
     std::vector<StatusEvent> statuses;
-    std::string raw_json;          // kept as is when the batch cannot be routed
+    std::vector<KeptEvent> kept;           // errors, group messages, flagged events
+    std::string raw_json;                  // kept as is when the batch cannot be routed
 };
 
 struct Notification {
     std::vector<Batch> batches;
     int ignored = 0;               // changes of fields convo does not store (account_update, ...)
 };
+
+// Kinds of kept events.
+namespace kept {
+inline constexpr const char* error = "error";                    // value.errors[]: Meta's error
+inline constexpr const char* group_message = "group_message";    // a message in a group
+inline constexpr const char* unknown_status = "unknown_status";  // a status value convo does not know
+inline constexpr const char* invalid_sender = "invalid_sender";  // an identity that is not a phone or BSUID
+inline constexpr const char* unknown_target = "unknown_target";  // edit or revoke of a message convo never saw
+inline constexpr const char* sms = "sms";                        // a Twilio SMS, not a WhatsApp message
+}  // namespace kept
 
 }  // namespace convo

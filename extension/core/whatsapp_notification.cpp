@@ -1,10 +1,18 @@
 // Meta Cloud API notification parsing (see whatsapp_notification.hpp).
+//
+// Shapes read, per Meta's webhook reference: field "messages" (value.messages[], statuses[],
+// errors[]) and field "smb_message_echoes" (value.message_echoes[]). A message may be a new
+// customer message, an edit or a revoke of an earlier one, or a message in a group; an event
+// that cannot be applied (unknown status value, malformed sender) is kept aside with its
+// payload instead of failing the webhook, so one bad event does not cost the others.
 #include "core/whatsapp_notification.hpp"
 
 #include <charconv>
+#include <cstdint>
 
 #include "core/error.hpp"
 #include "core/json_input.hpp"
+#include "core/sender_identity.hpp"
 #include "core/cpp_only.hpp"
 
 namespace convo {
@@ -91,7 +99,7 @@ bool is_media(const std::string& type) {
            type == "sticker";
 }
 
-// The contact entry describing this sender, if the change has one.
+// The contact entry describing this customer, if the change has one.
 const json* find_contact(const json& contacts, const OptionalString& wa_id, const OptionalString& user_id) {
     if (!contacts.is_array()) return nullptr;
     for (const auto& c : contacts) {
@@ -101,31 +109,71 @@ const json* find_contact(const json& contacts, const OptionalString& wa_id, cons
     return contacts.size() == 1 ? &contacts[0] : nullptr;
 }
 
-InboundMessage read_message(const json& m, const json& contacts, const std::string& where) {
-    if (!m.is_object()) not_a_notification(where + " is not an object");
+// Fills what the contacts[] entry knows and the message did not say.
+void complete_from_contacts(Sender& s, const json& contacts) {
+    const json* c = find_contact(contacts, s.wa_id, s.user_id);
+    if (!c) return;
+    if (!s.wa_id) s.wa_id = string_at(*c, "wa_id");
+    if (!s.user_id) s.user_id = string_at(*c, "user_id");
+    if (!s.parent_user_id) s.parent_user_id = string_at(*c, "parent_user_id");
+    s.profile_name = string_at(object_at(*c, "profile"), "name");
+    s.username = string_at(object_at(*c, "profile"), "username");
+}
+
+// Why this identity cannot key a contact, or nothing when it can.
+OptionalString identity_problem(const Sender& s, const std::string& where) {
+    if (!s.wa_id && !s.user_id) return where + " has neither a phone number nor a BSUID";
+    if (s.wa_id && !is_wa_id(*s.wa_id)) return where + ": \"" + *s.wa_id + "\" is not a phone number";
+    if (s.user_id && !is_bsuid(*s.user_id)) return where + ": \"" + *s.user_id + "\" is not a BSUID";
+    if (s.parent_user_id && !is_bsuid(*s.parent_user_id))
+        return where + ": \"" + *s.parent_user_id + "\" is not a parent BSUID";
+    return std::nullopt;
+}
+
+// "+1 650-555-1234" → "16505551234": echoes name the customer as the send request did.
+std::string phone_without_punctuation(const std::string& s) {
+    std::string out;
+    for (char c : s)
+        if (c != '+' && c != ' ' && c != '-' && c != '(' && c != ')' && c != '.') out.push_back(c);
+    return out;
+}
+
+KeptEvent kept_event(const char* kind, std::string reason, const json& object, const OptionalString& wamid) {
+    KeptEvent k;
+    k.kind = kind;
+    k.reason = std::move(reason);
+    k.wamid = wamid;
+    k.payload_json = to_json_text(object);
+    return k;
+}
+
+// Reads the parts every message has: id, type, timestamp, body, reply, media.
+InboundMessage read_common(const json& m, const std::string& where) {
     InboundMessage msg;
     auto id = string_at(m, "id");
     if (!id) not_a_notification(where + ".id is missing");
     msg.wamid = *id;
     msg.type = string_at(m, "type").value_or("unknown");
-
     auto ts = m.find("timestamp");
     if (ts == m.end()) not_a_notification(where + ".timestamp is missing");
     msg.sent_at = parse_unix_seconds(*ts, where + ".timestamp");
 
-    msg.sender.wa_id = string_at(m, "from");
-    msg.sender.user_id = string_at(m, "from_user_id");
-    msg.sender.parent_user_id = string_at(m, "from_parent_user_id");
-    if (const json* c = find_contact(contacts, msg.sender.wa_id, msg.sender.user_id)) {
-        if (!msg.sender.wa_id) msg.sender.wa_id = string_at(*c, "wa_id");
-        if (!msg.sender.user_id) msg.sender.user_id = string_at(*c, "user_id");
-        if (!msg.sender.parent_user_id) msg.sender.parent_user_id = string_at(*c, "parent_user_id");
-        msg.sender.profile_name = string_at(object_at(*c, "profile"), "name");
-        msg.sender.username = string_at(object_at(*c, "profile"), "username");
+    if (msg.type == "edit") {
+        // The new content sits in edit.message, shaped like a message of its own type.
+        const json& edit = object_at(m, "edit");
+        msg.kind = MessageKind::edit;
+        msg.target_wamid = string_at(edit, "original_message_id");
+        const json& content = object_at(edit, "message");
+        msg.body = visible_text(content, string_at(content, "type").value_or(""));
+        msg.payload_json = to_json_text(content);
+        return msg;
     }
-    if (!msg.sender.wa_id && !msg.sender.user_id)
-        not_a_notification(where + " has neither from nor from_user_id");
-
+    if (msg.type == "revoke") {
+        msg.kind = MessageKind::revoke;
+        msg.target_wamid = string_at(object_at(m, "revoke"), "original_message_id");
+        msg.payload_json = to_json_text(m);
+        return msg;
+    }
     msg.body = visible_text(m, msg.type);
     msg.reply_to_wamid = string_at(object_at(m, "context"), "id");
     if (is_media(msg.type)) {
@@ -134,45 +182,152 @@ InboundMessage read_message(const json& m, const json& contacts, const std::stri
         msg.media_mime = string_at(media, "mime_type");
         msg.media_sha256 = string_at(media, "sha256");
     }
-    if (msg.type == "system") {
-        const json& sys = object_at(m, "system");
-        msg.new_wa_id = string_at(sys, "new_wa_id");
-        if (!msg.new_wa_id && string_at(sys, "type") == std::string("customer_changed_number"))
-            msg.new_wa_id = string_at(sys, "wa_id");
-        msg.new_user_id = string_at(sys, "new_user_id");
-        if (!msg.new_user_id && string_at(sys, "type") == std::string("user_changed_user_id"))
-            msg.new_user_id = string_at(sys, "user_id");
-    }
     msg.payload_json = to_json_text(m);
     return msg;
 }
 
-// Meta's status names on convo's ladder; unknown names are kept out (22023).
-std::string ladder_status(const std::string& s, const std::string& where) {
-    if (s == "sent" || s == "delivered" || s == "read" || s == "failed" || s == "played") return s;
-    if (s == "deleted" || s == "warning") return "sent";
-    throw Error(sqlstate::invalid_parameter, "convo.ingest: unknown status \"" + s + "\" at " + where);
+// A system message's new identity, per its type (Meta's system messages reference):
+// user_changed_number and customer_changed_number carry the new phone in system.wa_id
+// (new_wa_id before v12), user_changed_user_id the new BSUID in system.user_id.
+void read_system_change(InboundMessage& msg, const json& m) {
+    const json& sys = object_at(m, "system");
+    auto type = string_at(sys, "type").value_or("");
+    msg.new_wa_id = string_at(sys, "new_wa_id");
+    if (!msg.new_wa_id && (type == "user_changed_number" || type == "customer_changed_number"))
+        msg.new_wa_id = string_at(sys, "wa_id");
+    msg.new_user_id = string_at(sys, "new_user_id");
+    if (!msg.new_user_id && type == "user_changed_user_id") msg.new_user_id = string_at(sys, "user_id");
+    // Meta sends no contacts[] with system messages, and a BSUID change may come without
+    // `from`: the previous identity names the contact.
+    if (!msg.sender.user_id && !msg.sender.wa_id) {
+        msg.sender.user_id = string_at(sys, "previous_user_id");
+        msg.sender.wa_id = string_at(sys, "customer");
+    }
 }
 
-StatusEvent read_status(const json& s, const std::string& where) {
+// One value.messages[] entry: a customer message, an edit, a revoke, or a group message.
+void read_message(Batch& batch, const json& m, const json& contacts, const std::string& where) {
+    if (!m.is_object()) not_a_notification(where + " is not an object");
+    InboundMessage msg = read_common(m, where);
+    if (auto group = string_at(m, "group_id")) {
+        KeptEvent k = kept_event(kept::group_message, "a message in group " + *group, m, msg.wamid);
+        k.occurred_at = msg.sent_at;
+        batch.kept.push_back(std::move(k));
+        return;
+    }
+    msg.sender.wa_id = string_at(m, "from");
+    msg.sender.user_id = string_at(m, "from_user_id");
+    msg.sender.parent_user_id = string_at(m, "from_parent_user_id");
+    if (msg.type == "system") read_system_change(msg, m);
+    complete_from_contacts(msg.sender, contacts);
+
+    auto problem = identity_problem(msg.sender, where);
+    if (!problem && msg.new_wa_id && !is_wa_id(*msg.new_wa_id))
+        problem = where + ".system: the new number \"" + *msg.new_wa_id + "\" is not a phone number";
+    if (!problem && msg.new_user_id && !is_bsuid(*msg.new_user_id))
+        problem = where + ".system: the new user id \"" + *msg.new_user_id + "\" is not a BSUID";
+    if (problem) {
+        KeptEvent k = kept_event(kept::invalid_sender, *problem, m, msg.wamid);
+        k.occurred_at = msg.sent_at;
+        batch.kept.push_back(std::move(k));
+        return;
+    }
+    batch.messages.push_back(std::move(msg));
+}
+
+// One value.message_echoes[] entry: a message the business sent from the WhatsApp Business
+// app. `from` is the business and `to` the customer; some senders swap them, so the side that
+// is the business's own number is the business.
+void read_echo(Batch& batch, const json& m, const json& contacts, const std::string& business_number,
+               const std::string& where) {
+    if (!m.is_object()) not_a_notification(where + " is not an object");
+    InboundMessage msg = read_common(m, where);
+    if (msg.kind == MessageKind::inbound) msg.kind = MessageKind::echo;
+    msg.from_business = true;
+    if (auto group = string_at(m, "group_id")) {
+        KeptEvent k = kept_event(kept::group_message, "a message the business sent in group " + *group, m, msg.wamid);
+        k.occurred_at = msg.sent_at;
+        batch.kept.push_back(std::move(k));
+        return;
+    }
+    auto from = string_at(m, "from");
+    auto to = string_at(m, "to");
+    if (to && from && phone_without_punctuation(*to) == business_number &&
+        phone_without_punctuation(*from) != business_number)
+        std::swap(to, from);
+    if (to) msg.sender.wa_id = phone_without_punctuation(*to);
+    msg.sender.user_id = string_at(m, "to_user_id");
+    msg.sender.parent_user_id = string_at(m, "to_parent_user_id");
+    complete_from_contacts(msg.sender, contacts);
+    if (auto problem = identity_problem(msg.sender, where + " (the customer)")) {
+        KeptEvent k = kept_event(kept::invalid_sender, *problem, m, msg.wamid);
+        k.occurred_at = msg.sent_at;
+        batch.kept.push_back(std::move(k));
+        return;
+    }
+    batch.messages.push_back(std::move(msg));
+}
+
+// Statuses with a place on convo's ladder, and those recorded without moving it: `deleted`
+// (the message was deleted) and `warning` (Meta warns about its content, e.g. a catalog item
+// that is not available).
+bool known_status(const std::string& s) {
+    return s == "sent" || s == "delivered" || s == "read" || s == "failed" || s == "played" ||
+           s == "deleted" || s == "warning";
+}
+
+void read_status(Batch& batch, const json& s, const std::string& where) {
     if (!s.is_object()) not_a_notification(where + " is not an object");
-    StatusEvent st;
     auto id = string_at(s, "id");
-    auto status = string_at(s, "status");
     if (!id) not_a_notification(where + ".id is missing");
-    if (!status) not_a_notification(where + ".status is missing");
-    st.wamid = *id;
-    st.status = ladder_status(*status, where);
     auto ts = s.find("timestamp");
     if (ts == s.end()) not_a_notification(where + ".timestamp is missing");
-    st.at = parse_unix_seconds(*ts, where + ".timestamp");
+    Micros at = parse_unix_seconds(*ts, where + ".timestamp");
+    auto status = string_at(s, "status");
+    if (!status || !known_status(*status)) {
+        KeptEvent k = kept_event(kept::unknown_status,
+                                 status ? where + ": unknown status \"" + *status + "\"" : where + ".status is missing",
+                                 s, id);
+        k.key_suffix = status.value_or("");
+        k.occurred_at = at;
+        batch.kept.push_back(std::move(k));
+        return;
+    }
+    StatusEvent st;
+    st.wamid = *id;
+    st.status = *status;
+    st.at = at;
     auto errors = s.find("errors");
     if (errors != s.end() && errors->is_array() && !errors->empty()) {
         const json& code = (*errors)[0].is_object() ? (*errors)[0].value("code", json()) : json();
         if (code.is_number_integer()) st.error_code = code.get<int>();
     }
     st.payload_json = to_json_text(s);
-    return st;
+    batch.statuses.push_back(std::move(st));
+}
+
+// value.errors[]: a system, app or account problem Meta reports outside any message.
+void read_error(Batch& batch, const json& e, const std::string& where) {
+    KeptEvent k = kept_event(kept::error, "Meta reported an error at " + where, e, std::nullopt);
+    if (e.is_object()) {
+        const json code = e.value("code", json());
+        if (code.is_number_integer() && code.get<long long>() >= INT32_MIN && code.get<long long>() <= INT32_MAX)
+            k.error_code = static_cast<int>(code.get<long long>());
+        k.error_title = string_at(e, "title");
+        k.error_message = string_at(e, "message");
+        k.error_details = string_at(object_at(e, "error_data"), "details");
+    }
+    batch.kept.push_back(std::move(k));
+}
+
+// Calls read(element, where) for each element of value[key], if it is there.
+template <typename Read>
+void each_of(const json& value, const char* key, const std::string& cwhere, Read read) {
+    const json* items = array_at(value, key);
+    if (!items) return;
+    if (!items->is_array()) not_a_notification(cwhere + ".value." + key + " is not an array");
+    for (size_t i = 0; i < items->size(); ++i)
+        read((*items)[i], cwhere + ".value." + key + "[" + std::to_string(i) + "]");
 }
 
 }  // namespace
@@ -214,30 +369,34 @@ Notification parse_whatsapp_notification(const json& doc) {
             const json& change = (*changes)[c];
             std::string cwhere = ewhere + ".changes[" + std::to_string(c) + "]";
             if (!change.is_object()) not_a_notification(cwhere + " is not an object");
-            if (string_at(change, "field") != std::string("messages")) {
+            auto field = string_at(change, "field").value_or("");
+            // Other fields (account_update, templates, calls, history, ...) are not stored.
+            if (field != "messages" && field != "smb_message_echoes") {
                 ++n.ignored;
                 continue;
             }
             const json& value = object_at(change, "value");
-            auto phone_number_id = string_at(object_at(value, "metadata"), "phone_number_id");
+            const json& metadata = object_at(value, "metadata");
+            auto phone_number_id = string_at(metadata, "phone_number_id");
             if (!phone_number_id) not_a_notification(cwhere + ".value.metadata.phone_number_id is missing");
+            std::string business_number = phone_without_punctuation(string_at(metadata, "display_phone_number").value_or(""));
 
             Batch batch;
             batch.address_kind = AddressKind::phone_number_id;
             batch.address = *phone_number_id;
             const json contacts = value.value("contacts", json::array());
-            if (const json* messages = array_at(value, "messages")) {
-                if (!messages->is_array()) not_a_notification(cwhere + ".value.messages is not an array");
-                for (size_t i = 0; i < messages->size(); ++i)
-                    batch.messages.push_back(read_message((*messages)[i], contacts,
-                                                          cwhere + ".value.messages[" + std::to_string(i) + "]"));
-            }
-            if (const json* statuses = array_at(value, "statuses")) {
-                if (!statuses->is_array()) not_a_notification(cwhere + ".value.statuses is not an array");
-                for (size_t i = 0; i < statuses->size(); ++i)
-                    batch.statuses.push_back(
-                        read_status((*statuses)[i], cwhere + ".value.statuses[" + std::to_string(i) + "]"));
-            }
+            each_of(value, "messages", cwhere, [&](const json& m, const std::string& where) {
+                read_message(batch, m, contacts, where);
+            });
+            each_of(value, "message_echoes", cwhere, [&](const json& m, const std::string& where) {
+                read_echo(batch, m, contacts, business_number, where);
+            });
+            each_of(value, "statuses", cwhere, [&](const json& s, const std::string& where) {
+                read_status(batch, s, where);
+            });
+            each_of(value, "errors", cwhere, [&](const json& err, const std::string& where) {
+                read_error(batch, err, where);
+            });
             batch.raw_json = to_json_text(value);
             n.batches.push_back(std::move(batch));
         }

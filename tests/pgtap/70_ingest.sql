@@ -31,7 +31,8 @@ SELECT convo.register_account('Other Shop', '5550002', '15550002') AS other \gse
 SELECT convo.ingest('whatsapp', t.wa(jsonb_build_array(t.msg('wamid.T1', 'text', '{"body": "Hola"}')),
                                      contacts => '[{"profile": {"name": "Ana"}, "wa_id": "5491100000001"}]')) AS r1 \gset
 SELECT is((:'r1'::jsonb) - 'conversations',
-          '{"messages": 1, "duplicates": 0, "statuses": 0, "unroutable": 0, "ignored": 0}', 'one message inserted');
+          '{"messages": 1, "duplicates": 0, "statuses": 0, "unroutable": 0, "ignored": 0,
+            "echoes": 0, "edits": 0, "revokes": 0, "flagged": 0, "groups": 0, "errors": 0}', 'one message inserted');
 SELECT is(jsonb_array_length(:'r1'::jsonb -> 'conversations'), 1, 'its conversation awaits a reply');
 SELECT is((:'r1'::jsonb ->> 'conversations')::jsonb ->> 0, t.conv_of('5491100000001')::text, 'the conversation listed is the contact''s');
 SELECT is((SELECT profile_name FROM convo.contacts WHERE wa_id = '5491100000001'), 'Ana', 'profile name stored');
@@ -42,7 +43,8 @@ SELECT is((SELECT account_id FROM convo.messages WHERE wamid = 'wamid.T1'), :'ac
 
 -- 2. The same payload again: a duplicate, not an error, nothing new.
 SELECT is(convo.ingest('whatsapp', t.wa(jsonb_build_array(t.msg('wamid.T1', 'text', '{"body": "Hola"}')))) - 'conversations',
-          '{"messages": 0, "duplicates": 1, "statuses": 0, "unroutable": 0, "ignored": 0}', 'second ingest counts a duplicate');
+          '{"messages": 0, "duplicates": 1, "statuses": 0, "unroutable": 0, "ignored": 0,
+            "echoes": 0, "edits": 0, "revokes": 0, "flagged": 0, "groups": 0, "errors": 0}', 'second ingest counts a duplicate');
 SELECT is(convo.ingest('whatsapp', t.wa(jsonb_build_array(t.msg('wamid.T1', 'text', '{"body": "Hola"}')))) -> 'conversations',
           '[]', 'a duplicate awaits no reply');
 SELECT is((SELECT count(*) FROM convo.messages WHERE wamid = 'wamid.T1'), 1::bigint, 'one row for the wamid');
@@ -103,7 +105,8 @@ SELECT is(convo.ingest('whatsapp', jsonb_build_object('object', 'whatsapp_busine
         '{"field": "account_update", "value": {"event": "x"}}'::jsonb,
         t.wa(jsonb_build_array(t.msg('wamid.M4', 'text', '{"body": "4"}', 1761743003, '5491100000014')), pnid => '5550002') #> '{entry,0,changes,0}'))
 ))) - 'conversations',
-    '{"messages": 4, "duplicates": 0, "statuses": 0, "unroutable": 0, "ignored": 1}', 'two entries, four changes: all messages, other fields ignored');
+    '{"messages": 4, "duplicates": 0, "statuses": 0, "unroutable": 0, "ignored": 1,
+            "echoes": 0, "edits": 0, "revokes": 0, "flagged": 0, "groups": 0, "errors": 0}', 'two entries, four changes: all messages, other fields ignored');
 SELECT is((SELECT account_id FROM convo.messages WHERE wamid = 'wamid.M4'), :'other'::uuid, 'each change routed to its own account');
 
 -- 6. Unknown phone_number_id: kept in convo.unroutable with the reason.
@@ -173,7 +176,8 @@ SELECT is((SELECT body FROM convo.messages WHERE wamid = 'wamid.N2'), 'ab', 'NUL
 -- 10. Twilio: form bodies and status callbacks, routed by the business number.
 SELECT is(convo.ingest_body('twilio', 'MessageSid=SMa1&SmsStatus=received&From=whatsapp%3A%2B5491177777777&To=whatsapp%3A%2B15550001'
                                        '&Body=Hola+%C2%BFprecio%3F&WaId=5491177777777&ProfileName=Tw+User&NumMedia=0') - 'conversations',
-          '{"messages": 1, "duplicates": 0, "statuses": 0, "unroutable": 0, "ignored": 0}', 'twilio form body ingested');
+          '{"messages": 1, "duplicates": 0, "statuses": 0, "unroutable": 0, "ignored": 0,
+            "echoes": 0, "edits": 0, "revokes": 0, "flagged": 0, "groups": 0, "errors": 0}', 'twilio form body ingested');
 SELECT is((SELECT row(m.type, m.body, k.profile_name)::text FROM convo.messages m JOIN convo.contacts k USING (account_id)
             WHERE m.wamid = 'SMa1' AND k.wa_id = '5491177777777'), '(text,"Hola ¿precio?","Tw User")', 'twilio text, sender and name');
 SELECT is(convo.ingest('twilio', '{"MessageSid": "MMa2", "From": "whatsapp:+5491177777777", "To": "whatsapp:+15550001",

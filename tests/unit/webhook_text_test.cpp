@@ -63,7 +63,7 @@ TEST(Twilio, InboundTextAndMedia) {
     EXPECT_EQ(m.sender.wa_id, "5491100000001");
     EXPECT_EQ(m.sender.profile_name, "Bo");
 
-    json media = {{"MessageSid", "MM2"}, {"From", "whatsapp:+1"}, {"To", "whatsapp:+2"}, {"NumMedia", "1"},
+    json media = {{"MessageSid", "MM2"}, {"From", "whatsapp:+15550000001"}, {"To", "whatsapp:+15550000002"}, {"NumMedia", "1"},
                   {"MediaContentType0", "audio/ogg"}, {"MediaUrl0", "https://x/y"}};
     EXPECT_EQ(parse_twilio_notification(media, 0).batches[0].messages[0].type, "audio");
 }
@@ -79,7 +79,7 @@ TEST(Twilio, StatusCallbackRoutesByTheBusinessNumber) {
 }
 
 TEST(Twilio, ReferralFieldsBecomeAReferral) {
-    json f = {{"MessageSid", "SM4"}, {"From", "whatsapp:+1"}, {"To", "whatsapp:+2"}, {"Body", "ad"},
+    json f = {{"MessageSid", "SM4"}, {"From", "whatsapp:+15550000001"}, {"To", "whatsapp:+15550000002"}, {"Body", "ad"},
               {"ReferralSourceId", "ad-1"}, {"ReferralNumMedia", "0"}};
     json payload = json::parse(parse_twilio_notification(f, 0).batches[0].messages[0].payload_json);
     EXPECT_EQ(payload["referral"]["SourceId"], "ad-1");
