@@ -1,6 +1,6 @@
 -- convo.ingest / convo.ingest_body: WhatsApp Cloud API and Twilio payloads become rows.
 BEGIN;
-SELECT plan(67);
+SELECT plan(71);
 
 CREATE SCHEMA t;
 -- A Cloud API notification with one change for phone_number_id pnid.
@@ -116,6 +116,15 @@ SELECT is((SELECT row(source, address, reason)::text FROM convo.unroutable WHERE
           row('whatsapp', '9990001', 'no account has phone_number_id 9990001')::text, 'unroutable payload kept with its reason');
 SELECT is((SELECT payload #>> '{messages,0,id}' FROM convo.unroutable WHERE address = '9990001'), 'wamid.U1', 'unroutable payload kept whole');
 SELECT is((SELECT count(*) FROM convo.messages WHERE wamid = 'wamid.U1'), 0::bigint, 'no message row for it');
+SELECT is(convo.ingest('whatsapp', t.wa(jsonb_build_array(t.msg('wamid.U1', 'text', '{"body": "?"}')), pnid => '9990001')) - 'conversations',
+          '{"messages": 0, "duplicates": 1, "statuses": 0, "unroutable": 0, "ignored": 0,
+            "echoes": 0, "edits": 0, "revokes": 0, "flagged": 0, "groups": 0, "errors": 0}', 'the same unroutable payload again: a duplicate');
+SELECT is((SELECT count(*) FROM convo.unroutable WHERE address = '9990001'), 1::bigint, 'kept once');
+SELECT is(convo.ingest('whatsapp', t.wa(jsonb_build_array(t.msg('wamid.U2', 'text', '{"body": "?"}')), pnid => '9990001')) ->> 'unroutable',
+          '1', 'another payload for the same number is kept too');
+SELECT is((convo.ingest_body('twilio', 'MessageSid=SMu1&From=whatsapp%3A%2B5491177777777&To=whatsapp%3A%2B19990001&Body=x')
+           || convo.ingest_body('twilio', 'MessageSid=SMu1&From=whatsapp%3A%2B5491177777777&To=whatsapp%3A%2B19990001&Body=x'))
+          -> 'duplicates', '1', 'a twilio webhook for an unknown number twice: kept once');
 
 -- 7. Statuses: applied monotonically, failed keeps its error code, duplicates counted.
 SELECT convo.record_outbound(t.conv_of('5491100000001'), 'wamid.O1', '{"type": "text", "text": {"body": "Hola!"}}', '2025-10-29 13:10:00+00');
