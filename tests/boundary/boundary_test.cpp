@@ -162,11 +162,12 @@ CONVO_FUNCTION(convo_boundary_cpp_out_of_memory) {
     return pg::int8_datum(static_cast<std::int64_t>(v.capacity()));
 }
 
-// boundary_test.long_message(n int) → ERROR 22023 whose message is n times "é" (2 bytes each):
-// the shim must cut it on a character boundary.
+// boundary_test.long_message(n int, piece text) → ERROR 22023 whose message is n times piece
+// (default "é", 2 bytes): the shim must cut it on a character boundary.
 CONVO_FUNCTION(convo_boundary_long_message) {
     int n = pg::arg_int4(fcinfo, 0).value_or(0);
+    std::string piece = pg::arg_text(fcinfo, 1).value_or("é");
     std::string message;
-    for (int i = 0; i < n; ++i) message += "é";
+    for (int i = 0; i < n; ++i) message += piece;
     throw Error(sqlstate::invalid_parameter, message, "detail " + message, "hint");
 }

@@ -11,7 +11,7 @@ CREATE FUNCTION boundary_test.counted() RETURNS text
     LANGUAGE c AS :'lib', 'convo_boundary_counted';
 CREATE FUNCTION boundary_test.cpp_out_of_memory(bytes bigint) RETURNS bigint
     LANGUAGE c STRICT AS :'lib', 'convo_boundary_cpp_out_of_memory';
-CREATE FUNCTION boundary_test.long_message(n int) RETURNS text
+CREATE FUNCTION boundary_test.long_message(n int, piece text DEFAULT 'é') RETURNS text
     LANGUAGE c AS :'lib', 'convo_boundary_long_message';
 -- The error a statement raises (all NULL if none), caught in a subtransaction; a cancel too,
 -- which WHEN OTHERS (and pgTAP's throws_ok) lets through.

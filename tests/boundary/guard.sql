@@ -5,7 +5,7 @@
 -- also proves that the backend's error handling still works after the ones before it.
 -- Run by tests/scenarios/boundary.sh: pg_prove -S lib=/abs/path/convo_boundary_test.so.
 BEGIN;
-SELECT plan(32);
+SELECT plan(35);
 \ir functions.sql
 SELECT pg_backend_pid() AS pid \gset
 
@@ -74,6 +74,12 @@ SELECT cmp_ok((SELECT octet_length(detail) FROM boundary_test.error_of('SELECT b
               '<', 2048, '... the detail too');
 SELECT is((SELECT message FROM boundary_test.error_of('SELECT boundary_test.long_message(3)')), 'ééé',
           'a short message is copied whole');
+SELECT is((SELECT message FROM boundary_test.error_of($$SELECT boundary_test.long_message(4095, 'a')$$)), repeat('a', 4095),
+          'a message that fills the buffer exactly is copied whole');
+SELECT is((SELECT message FROM boundary_test.error_of($$SELECT boundary_test.long_message(4096, 'a')$$)), repeat('a', 4092) || '…',
+          'one byte more: cut, with room for the ellipsis');
+SELECT is((SELECT message FROM boundary_test.error_of($$SELECT boundary_test.long_message(2000, '😀')$$)), repeat('😀', 1023) || '…',
+          'four-byte characters are never split');
 
 -- 6. Still the same backend, still working.
 SELECT is(pg_backend_pid(), :pid, 'the backend that ran all of the above is still this session''s');
