@@ -3,7 +3,9 @@
 #  1. two sessions ingest the same payload at the same moment → one row, one duplicate;
 #  2. two sessions ingest different first messages of the same new customer → one contact,
 #     one conversation, both messages;
-#  3. four pgbench clients ingest overlapping wamids from 50 customers for a few seconds →
+#  3. two sessions ingest the same payload for an unknown number, and the same unknown status
+#     value, at the same moment → one unroutable row, one kept event, one duplicate each;
+#  4. four pgbench clients ingest overlapping wamids from 50 customers for a few seconds →
 #     no error, no deadlock, each wamid once, unread counts equal to the inbound rows.
 # Expects PGHOST/PGPORT/PGUSER/PGDATABASE of a database with convo installed.
 set -euo pipefail
@@ -62,6 +64,23 @@ read -r contacts convs msgs unread <<<"$(q -F ' ' -c "
 [ "$contacts $convs $msgs $unread" = "1 1 2 2" ] ||
     fail "new customer from two sessions: contacts=$contacts conversations=$convs messages=$msgs unread=$unread"
 ok "a new customer's first messages from two sessions: 1 contact, 1 conversation, 2 messages"
+rm -f /tmp/race1.$$ /tmp/race2.$$
+
+unroutable="jsonb_set(race.payload('wamid.nobody', '5490000000003'), '{entry,0,changes,0,value,metadata,phone_number_id}', '\"7779999\"')"
+race_pair "SELECT convo.ingest('whatsapp', $unroutable) - 'conversations'" \
+          "SELECT convo.ingest('whatsapp', $unroutable) - 'conversations'"
+rows=$(q -c "SELECT count(*) FROM convo.unroutable WHERE address = '7779999'")
+dups=$(cat /tmp/race1.$$ /tmp/race2.$$ | grep -o '"duplicates": [0-9]*' | awk '{s+=$2} END {print s}')
+[ "$rows" = 1 ] && [ "$dups" = 1 ] || fail "the same unroutable payload twice at once: $rows rows, $dups duplicates"
+ok "the same unroutable payload from two sessions at once: 1 row, 1 duplicate"
+
+odd_status="jsonb_set(race.payload('wamid.x', '5490000000003'), '{entry,0,changes,0,value}', '{\"metadata\": {\"phone_number_id\": \"7770001\"}, \"statuses\": [{\"id\": \"wamid.sent.1\", \"status\": \"exploded\", \"timestamp\": \"1765000000\"}]}')"
+race_pair "SELECT convo.ingest('whatsapp', $odd_status) - 'conversations'" \
+          "SELECT convo.ingest('whatsapp', $odd_status) - 'conversations'"
+rows=$(q -c "SELECT count(*) FROM convo.webhook_events WHERE wamid = 'wamid.sent.1'")
+dups=$(cat /tmp/race1.$$ /tmp/race2.$$ | grep -o '"duplicates": [0-9]*' | awk '{s+=$2} END {print s}')
+[ "$rows" = 1 ] && [ "$dups" = 1 ] || fail "the same unknown status twice at once: $rows rows, $dups duplicates"
+ok "the same unknown status from two sessions at once: 1 kept event, 1 duplicate"
 rm -f /tmp/race1.$$ /tmp/race2.$$
 
 # Overlapping wamids (300 possible) from 50 customers, 4 clients, 4 seconds.
