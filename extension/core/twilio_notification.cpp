@@ -98,10 +98,8 @@ Sender customer_of(const json& f, const OptionalString& from, std::string& probl
         else if (is_bsuid(*wa) && !s.user_id) s.user_id = *wa;
         else problem = "WaId \"" + *wa + "\" is not a phone number";
     }
-    if (auto external = field(f, "ExternalUserId")) {
-        if (is_bsuid(*external)) s.user_id = *external;
-        else problem = "ExternalUserId \"" + *external + "\" is not a BSUID";
-    }
+    // Any other shape of ExternalUserId stays in the payload only: the sender is still known.
+    if (auto external = field(f, "ExternalUserId"); external && is_bsuid(*external)) s.user_id = *external;
     if (problem.empty() && !s.wa_id && !s.user_id) problem = "From is missing";
     return s;
 }

@@ -1,7 +1,7 @@
 -- convo.ingest_body with one payload of every shape in Meta's and Twilio's webhook references
 -- (the files under tests/payloads/, written for this project): what each shape becomes.
 BEGIN;
-SELECT plan(122);
+SELECT plan(125);
 
 CREATE SCHEMA t;
 -- The counts of an ingest result that are not zero, without the conversation list.
@@ -240,6 +240,17 @@ SELECT is(t.tw(:'twilio_status_failed'), '{"statuses": 1}', 'twilio undelivered'
 SELECT is((SELECT row(status, error_code)::text FROM t.msg('SM00000000000000000000000000000202')), '(failed,63016)', 'undelivered is failed with its code');
 SELECT is(t.tw(:'twilio_status_unknown'), '{"flagged": 1}', 'an unknown Twilio status is flagged');
 SELECT is(t.tw(:'twilio_status_unknown'), '{"duplicates": 1}', 'once');
+
+-- 9. Kept events are tenant rows: an account's agents see its own, nobody else's.
+SELECT convo.register_account('Other Payload Shop', '106540352200002', '15550783801') AS other \gset
+CALL test.as_request('authenticated', jsonb_build_object('account_id', :'account'));
+SELECT cmp_ok((SELECT count(*) FROM convo.webhook_events), '>', 0::bigint, 'an account sees its kept events');
+CALL test.as_request('authenticated', jsonb_build_object('account_id', :'other'));
+SELECT is((SELECT count(*) FROM convo.webhook_events), 0::bigint, 'another account sees none of them');
+SELECT throws_ok($$INSERT INTO convo.webhook_events (account_id, kind, event_key, source, reason, occurred_at, payload)
+                   VALUES (convo.current_account_id(), 'error', 'k', 'whatsapp', 'forged', now(), '{}')$$,
+                 '42501', NULL, 'and no agent writes them');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -39,6 +39,9 @@ TEST(TwilioNotification, BsuidSenderIsNeverAPhone) {
     Batch external = parse(inbound({{"From", "whatsapp:+5491122334455"}, {"ExternalUserId", "AR.77"}}));
     EXPECT_EQ(external.messages[0].sender.user_id, "AR.77");
     EXPECT_EQ(external.messages[0].sender.wa_id, "5491122334455");
+    Batch other = parse(inbound({{"From", "whatsapp:+5491122334455"}, {"ExternalUserId", "user-77"}}));
+    ASSERT_EQ(other.messages.size(), 1u);
+    EXPECT_FALSE(other.messages[0].sender.user_id.has_value());
 }
 
 TEST(TwilioNotification, MalformedSenderIsKeptAside) {
