@@ -70,14 +70,18 @@ std::string media_type(const std::string& mime) {
     return "document";
 }
 
+// NumMedia, or, when it is missing or not a number, as many MediaUrlN as there are.
 int media_count(const json& f) {
-    auto nm = field(f, "NumMedia");
-    if (!nm) return 0;
-    try {
-        return std::clamp(std::stoi(*nm), 0, kMaxMedia);
-    } catch (const std::exception&) {
-        return 0;
+    if (auto nm = field(f, "NumMedia")) {
+        try {
+            return std::clamp(std::stoi(*nm), 0, kMaxMedia);
+        } catch (const std::exception&) {
+            // counted below
+        }
     }
+    int n = 0;
+    while (n < kMaxMedia && field(f, "MediaUrl" + std::to_string(n))) ++n;
+    return n;
 }
 
 // The customer of an inbound message: From is "whatsapp:+<phone>" or "whatsapp:<BSUID>";

@@ -1,6 +1,6 @@
 -- convo.ingest / convo.ingest_body: WhatsApp Cloud API and Twilio payloads become rows.
 BEGIN;
-SELECT plan(71);
+SELECT plan(72);
 
 CREATE SCHEMA t;
 -- A Cloud API notification with one change for phone_number_id pnid.
@@ -144,6 +144,12 @@ SELECT is((SELECT error -> 0 ->> 'title' FROM convo.messages WHERE wamid = 'wami
 SELECT convo.ingest('whatsapp', t.wa(NULL, '[{"id": "wamid.O3", "status": "delivered", "timestamp": "1761743700"}]'));
 SELECT convo.record_outbound(t.conv_of('5491100000001'), 'wamid.O3', '{"type": "text", "text": {"body": "late"}}');
 SELECT is((SELECT status FROM convo.messages WHERE wamid = 'wamid.O3'), 'delivered', 'an early status is applied when the message is recorded');
+-- Early deleted and warning events wait too; they mark the message without moving its status.
+SELECT convo.ingest('whatsapp', t.wa(NULL, '[{"id": "wamid.O4", "status": "warning", "timestamp": "1761743800"},
+                                            {"id": "wamid.O4", "status": "deleted", "timestamp": "1761743900"}]'));
+SELECT convo.record_outbound(t.conv_of('5491100000001'), 'wamid.O4', '{"type": "text", "text": {"body": "gone"}}', '2025-10-29 13:20:00+00');
+SELECT is((SELECT row(status, deleted_at)::text FROM convo.messages WHERE wamid = 'wamid.O4'),
+          row('accepted', '2025-10-29 13:18:20+00'::timestamptz)::text, 'early deleted and warning: deleted_at set, status untouched');
 
 -- 8. Identities: BSUID-only senders, a phone learnt later, system re-keys.
 SELECT convo.ingest('whatsapp', t.wa(jsonb_build_array(

@@ -65,6 +65,13 @@ TEST(TwilioNotification, EveryMediaIsKept) {
     EXPECT_EQ(payload["media"][1]["content_type"], "image/jpeg");
 }
 
+TEST(TwilioNotification, MediaWithoutNumMediaAreCounted) {
+    Batch b = parse(inbound({{"From", "whatsapp:+5491122334455"}, {"MediaUrl0", "https://m/0"},
+                             {"MediaContentType0", "video/mp4"}, {"MediaUrl1", "https://m/1"}}));
+    EXPECT_EQ(b.messages.at(0).type, "video");
+    EXPECT_EQ(json::parse(b.messages.at(0).payload_json)["media"].size(), 2u);
+}
+
 TEST(TwilioNotification, LocationAndButton) {
     Batch loc = parse(inbound({{"From", "whatsapp:+5491122334455"}, {"Latitude", "-34.6"}, {"Longitude", "-58.4"},
                                {"Label", "Oficina"}}));
