@@ -336,7 +336,7 @@ private:
         if (!m.target_wamid) return keep_unknown_target(account, m, "an edit");
         pg::Params p;
         p.uuid(account).text(*m.target_wamid).text(m.wamid).timestamptz(m.sent_at).opt_text(m.body)
-            .jsonb(m.payload_json).text(direction);
+            .jsonb(m.edit_content_json).text(direction);
         if (!spi_.execute(apply_edit, p, false).empty()) ++counts_.edits;
         else if (exists(account, *m.target_wamid)) ++counts_.duplicates;
         else keep_unknown_target(account, m, "an edit");

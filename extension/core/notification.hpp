@@ -39,7 +39,7 @@ struct InboundMessage {
     Sender sender;                 // for an echo, the customer it was sent to
     std::string type;
     OptionalString body;           // what a reader sees: text, caption, button title, ...
-    std::string payload_json;      // the original message object (an edit: the new content)
+    std::string payload_json;      // the original message object
     Micros sent_at = 0;
     OptionalString reply_to_wamid;
     OptionalString media_id;
@@ -49,6 +49,7 @@ struct InboundMessage {
     OptionalString new_wa_id;
     OptionalString new_user_id;
     OptionalString target_wamid;   // edit and revoke: the message they change
+    std::string edit_content_json; // edit: the new content (edit.message), shaped like a message
 };
 
 struct StatusEvent {

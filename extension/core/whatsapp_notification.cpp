@@ -165,7 +165,8 @@ InboundMessage read_common(const json& m, const std::string& where) {
         msg.target_wamid = string_at(edit, "original_message_id");
         const json& content = object_at(edit, "message");
         msg.body = visible_text(content, string_at(content, "type").value_or(""));
-        msg.payload_json = to_json_text(content);
+        msg.edit_content_json = to_json_text(content);
+        msg.payload_json = to_json_text(m);
         return msg;
     }
     if (msg.type == "revoke") {

@@ -195,7 +195,8 @@ SELECT is(jsonb_array_length((t.msg('wamid.P.text')).edits), 1, 'applied once');
 SELECT is(t.wa(:'meta_edit_caption'), '{"edits": 1}', 'a caption edit');
 SELECT is((SELECT row(body, media_id)::text FROM t.msg('wamid.P.image')), '("This one, in black",7001000000000001)', 'the caption changes, the media stays');
 SELECT is(t.wa(:'meta_edit_unknown'), '{"flagged": 1}', 'an edit of an unknown message is flagged');
-SELECT is((SELECT kind FROM convo.webhook_events WHERE wamid = 'wamid.P.edit.3'), 'unknown_target', 'as unknown_target');
+SELECT is((SELECT row(kind, payload #>> '{edit,original_message_id}')::text FROM convo.webhook_events WHERE wamid = 'wamid.P.edit.3'),
+          '(unknown_target,wamid.P.never)', 'as unknown_target, with the whole edit');
 SELECT is(t.wa(:'meta_revoke'), '{"revokes": 1}', 'a revoke');
 SELECT is((SELECT row(deleted_at, body)::text FROM t.msg('wamid.P.video')), row('2025-12-06 05:55:30+00'::timestamptz, 'Unboxing')::text,
           'the original is marked deleted, its content kept for the record');
