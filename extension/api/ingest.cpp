@@ -221,7 +221,7 @@ private:
             pg::Rows rows = spi_.execute(contact_by_user_id, p, false, 1);
             if (!rows.empty()) {
                 auto id = rows.uuid(0, 1);
-                if (s.profile_name != rows.str(0, 2) || (s.wa_id && !rows.str(0, 3)))
+                if ((s.profile_name && s.profile_name != rows.str(0, 2)) || (s.wa_id && !rows.str(0, 3)))
                     update_contact_row(account, *id, s);
                 return id;
             }
