@@ -1,6 +1,6 @@
 // Twilio webhook parsing (see twilio_notification.hpp). Field names: Twilio's Messaging
 // webhook (MessageSid, From, To, Body, NumMedia, MediaUrlN, MediaContentTypeN, WaId,
-// ProfileName, Latitude, Longitude, ButtonText, ...) and status callback (MessageStatus,
+// ProfileName, Latitude, Longitude, ButtonText, ListTitle, ...) and status callback (MessageStatus,
 // ErrorCode).
 //
 // Addresses: WhatsApp senders are "whatsapp:+<E.164>", or "whatsapp:<BSUID>" for a user Twilio
@@ -140,6 +140,10 @@ InboundMessage inbound_message(const json& f, const std::string& sid, Sender sen
     } else if (field(f, "ButtonPayload") || field(f, "ButtonText")) {
         m.type = "button";
         if (auto t = field(f, "ButtonText")) m.body = t;
+    } else if (field(f, "ListId") || field(f, "ListTitle")) {
+        // A list picker choice (Content API twilio/list-picker), like Meta's list_reply.
+        m.type = "interactive";
+        if (auto t = field(f, "ListTitle")) m.body = t;
     } else {
         m.type = "text";
     }

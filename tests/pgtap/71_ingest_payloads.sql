@@ -1,7 +1,7 @@
 -- convo.ingest_body with one payload of every shape in Meta's and Twilio's webhook references
 -- (the files under tests/payloads/, written for this project): what each shape becomes.
 BEGIN;
-SELECT plan(125);
+SELECT plan(127);
 
 CREATE SCHEMA t;
 -- The counts of an ingest result that are not zero, without the conversation list.
@@ -59,6 +59,7 @@ $$;
 \set twilio_bsuid_sender `cat tests/payloads/twilio/bsuid_sender.form`
 \set twilio_bsuid_sender_other `cat tests/payloads/twilio/bsuid_sender_other.form`
 \set twilio_button `cat tests/payloads/twilio/button.form`
+\set twilio_list_reply `cat tests/payloads/twilio/list_reply.form`
 \set twilio_location `cat tests/payloads/twilio/location.form`
 \set twilio_media_several `cat tests/payloads/twilio/media_several.form`
 \set twilio_referral `cat tests/payloads/twilio/referral.form`
@@ -223,6 +224,8 @@ SELECT is((SELECT row(type, body)::text FROM t.msg('SM00000000000000000000000000
 SELECT is(t.tw(:'twilio_button'), '{"messages": 1}', 'twilio button');
 SELECT is((SELECT row(type, body, reply_to_wamid)::text FROM t.msg('SM00000000000000000000000000000104')),
           '(button,Confirm,SM00000000000000000000000000000900)', 'twilio button: text and the message it answers');
+SELECT is(t.tw(:'twilio_list_reply'), '{"messages": 1}', 'twilio list picker choice');
+SELECT is((SELECT row(type, body)::text FROM t.msg('SM00000000000000000000000000000109')), '(interactive,"Pickup, morning")', 'twilio list choice: its title');
 SELECT is(t.tw(:'twilio_bsuid_sender'), '{"messages": 1}', 'a BSUID sender');
 SELECT is(t.tw(:'twilio_bsuid_sender_other'), '{"messages": 1}', 'another BSUID with the same digits');
 SELECT is((SELECT array_agg(row(user_id, wa_id)::text ORDER BY user_id) FROM convo.contacts WHERE user_id IN ('US.1234', 'GB.1234')),

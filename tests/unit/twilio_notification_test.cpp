@@ -80,6 +80,10 @@ TEST(TwilioNotification, LocationAndButton) {
     Batch button = parse(inbound({{"From", "whatsapp:+5491122334455"}, {"ButtonText", "Yes"}, {"ButtonPayload", "y"}}));
     EXPECT_EQ(button.messages.at(0).type, "button");
     EXPECT_EQ(button.messages.at(0).body, "Yes");
+    Batch list = parse(inbound({{"From", "whatsapp:+5491122334455"}, {"Body", "Talle M"}, {"ListId", "size_m"},
+                                {"ListTitle", "Talle M"}}));
+    EXPECT_EQ(list.messages.at(0).type, "interactive");
+    EXPECT_EQ(list.messages.at(0).body, "Talle M");
 }
 
 TEST(TwilioNotification, SmsIsNotWhatsapp) {
