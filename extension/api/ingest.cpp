@@ -107,6 +107,22 @@ KeptPlan insert_echo{
     " ON CONFLICT (account_id, wamid) DO NOTHING RETURNING message_id",
     11, {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
          TEXTOID, TIMESTAMPTZOID}};
+// Statuses of an echo that came before it (their webhooks race), applied as record_outbound
+// applies them to the Cloud API's messages: the furthest on the ladder (the monotonic trigger
+// keeps `sent` if that is further), then a deletion.
+KeptPlan apply_waiting_status{
+    "UPDATE convo.messages m SET status = w.status, status_at = w.status_at,"
+    "  error_code = w.error_code, error = w.payload -> 'errors'"
+    " FROM (SELECT s.status, s.status_at, s.error_code, s.payload FROM convo.message_statuses s"
+    "        WHERE s.account_id = $1 AND s.wamid = $2 AND convo.status_rank(s.status) >= 0"
+    "        ORDER BY convo.status_rank(s.status) DESC LIMIT 1) w"
+    " WHERE m.account_id = $1 AND m.wamid = $2",
+    2, {UUIDOID, TEXTOID}};
+KeptPlan apply_waiting_deletion{
+    "UPDATE convo.messages m SET deleted_at = d.status_at FROM convo.message_statuses d"
+    " WHERE d.account_id = $1 AND d.wamid = $2 AND d.status = 'deleted'"
+    "   AND m.account_id = $1 AND m.wamid = $2 AND m.deleted_at IS NULL",
+    2, {UUIDOID, TEXTOID}};
 KeptPlan message_exists{
     "SELECT 1 FROM convo.messages WHERE account_id = $1 AND wamid = $2", 2, {UUIDOID, TEXTOID}};
 // An edit replaces what the message says and keeps what it said before in `edits`, once per
@@ -316,8 +332,15 @@ private:
         p.uuid(account).uuid(conversation).text(m.wamid).text(m.type).opt_text(m.body)
             .jsonb(m.payload_json).opt_text(m.reply_to_wamid).opt_text(m.media_id)
             .opt_text(m.media_mime).opt_text(m.media_sha256).timestamptz(m.sent_at);
-        if (spi_.execute(insert_echo, p, false).empty()) ++counts_.duplicates;
-        else ++counts_.echoes;
+        if (spi_.execute(insert_echo, p, false).empty()) {
+            ++counts_.duplicates;
+            return;
+        }
+        ++counts_.echoes;
+        pg::Params w;
+        w.uuid(account).text(m.wamid);
+        spi_.execute(apply_waiting_status, w, false);
+        spi_.execute(apply_waiting_deletion, w, false);
     }
 
     // An edit or revoke whose message convo never stored is kept aside, not guessed at.

@@ -1,7 +1,7 @@
 -- convo.ingest_body with one payload of every shape in Meta's and Twilio's webhook references
 -- (the files under tests/payloads/, written for this project): what each shape becomes.
 BEGIN;
-SELECT plan(127);
+SELECT plan(130);
 
 CREATE SCHEMA t;
 -- The counts of an ingest result that are not zero, without the conversation list.
@@ -179,6 +179,10 @@ SELECT is(convo.ingest_body('whatsapp', :'meta_echo_image') -> 'conversations', 
 SELECT is((SELECT row(k.wa_id, c.last_inbound_at)::text FROM t.msg('wamid.P.echo.2') m JOIN convo.conversations c USING (account_id, conversation_id)
              JOIN convo.contacts k USING (account_id, contact_id)), '(16505550104,)', 'an echo to a new customer opens no window');
 SELECT is(t.wa(:'meta_echo_text'), '{"duplicates": 1}', 'the same echo again: a duplicate');
+-- A status of an echo may come before the echo: applied when the echo arrives.
+SELECT is(t.wa(replace(replace(:'meta_status_read', 'wamid.P.out.1', 'wamid.P.echo.3'), '1765000310', '1765000415')), '{"statuses": 1}', 'an echo''s read status before the echo');
+SELECT is(t.wa(replace(:'meta_echo_image', 'wamid.P.echo.2', 'wamid.P.echo.3')), '{"echoes": 1}', 'then the echo');
+SELECT is((SELECT row(status, status_at)::text FROM t.msg('wamid.P.echo.3')), row('read', '2025-12-06 05:53:35+00'::timestamptz)::text, 'the echo is read');
 SELECT is(t.wa(:'meta_echo_edit'), '{"edits": 1}', 'the owner edits an echo');
 SELECT is((SELECT row(body, edits -> 0 ->> 'body')::text FROM t.msg('wamid.P.echo.1')),
           '("Hi Ana, I''ll keep the 42 until Friday. Marta","Hi Ana, I''ll keep the 42 for you. Marta")', 'the echo says the new text and keeps the old one');
