@@ -17,9 +17,11 @@ MODULE_big = convo
 SRCS = $(wildcard extension/core/*.cpp extension/pg/*.cpp extension/api/*.cpp)
 OBJS = $(SRCS:.cpp=.o)
 
-# Order matters: tables first, then functions, then roles and row-level security.
+# Order matters: tables first, then the helpers several parts share, then functions, then roles
+# and row-level security. Each part's header says what it needs.
 SQL_PARTS = \
 	sql/tables.sql \
+	sql/common.sql \
 	sql/accounts.sql \
 	sql/message_triggers.sql \
 	sql/free_window.sql \

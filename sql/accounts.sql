@@ -1,4 +1,6 @@
 -- Accounts and the caller's account.
+--
+-- Needs: tables.sql.
 
 -- The account a PostgREST request acts for: claim "account_id" of the JWT, NULL when absent
 -- or not a uuid. Row-level security compares against it.

@@ -1,6 +1,9 @@
 -- Bot profiles: how an account's assistant behaves (convo.bot_profiles), written through one
 -- validating function. An account has at most one default profile (bot_profiles_one_default);
--- conversations without a profile of their own use it.
+-- conversations without a profile of their own use it (convo.effective_profile).
+--
+-- Needs: tables.sql (convo.bot_profiles, convo.limits); when run, tools.sql (convo.tools,
+-- convo.json_schema_error).
 
 -- Creates or updates (by account and name) a bot profile. Keys absent on update keep their
 -- value; a new profile takes the column defaults for them.
@@ -11,14 +14,15 @@ AS $$
 #variable_conflict use_column
 DECLARE
     fn constant text := 'convo.upsert_bot_profile: ';
-    schema constant jsonb := $json$
+    -- The bounds of history_length and token_budget are convo.limits()'.
+    schema constant jsonb := jsonb_set(jsonb_set($json$
         {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {
           "name": {"type": "string", "minLength": 1, "maxLength": 100},
           "system_template": {"type": "string", "minLength": 1, "maxLength": 20000},
           "small_model": {"type": "string", "minLength": 1, "maxLength": 200},
           "large_model": {"type": "string", "minLength": 1, "maxLength": 200},
-          "history_length": {"type": "integer", "minimum": 0, "maximum": 100},
-          "token_budget": {"type": "integer", "minimum": 50, "maximum": 200000},
+          "history_length": {"type": "integer"},
+          "token_budget": {"type": "integer"},
           "tools": {"type": "array", "maxItems": 50, "items": {"type": "string"}},
           "steps": {"type": "array", "maxItems": 50, "items": {
               "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
@@ -30,7 +34,11 @@ DECLARE
           "fallback_text": {"type": ["string", "null"], "maxLength": 4096},
           "style_rules": {"type": "string", "maxLength": 4000},
           "is_default": {"type": "boolean"}}}
-    $json$;
+    $json$,
+        '{properties,history_length}', jsonb_build_object('type', 'integer',
+            'minimum', convo.limit_value('history_length', 'min'), 'maximum', convo.limit_value('history_length', 'max'))),
+        '{properties,token_budget}', jsonb_build_object('type', 'integer',
+            'minimum', convo.limit_value('token_budget', 'min'), 'maximum', convo.limit_value('token_budget', 'max')));
     problem text;
     p jsonb := profile;
     profile_name text := profile ->> 'name';
@@ -129,3 +137,35 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION convo.upsert_bot_profile(uuid, jsonb) IS 'Creates or updates (by account and name) a bot profile from {name, system_template, small_model, large_model, history_length, token_budget, tools, steps, business_info, simple_intents, fallback_text, style_rules, is_default}; absent keys keep their value; making it the default un-defaults the previous one; returns the profile id';
+
+-- The profile a conversation follows: its own (conversations.bot_profile_id), else its account's
+-- default. The one place this rule is written: build_context, call_tool and route_model all get
+-- the profile from here. Without either there is no assistant to run, and every caller says so
+-- the same way: 55000 naming the account (caller names the function in the message).
+CREATE FUNCTION convo.effective_profile(account_id uuid, bot_profile_id uuid,
+                                        caller text DEFAULT 'convo.effective_profile')
+RETURNS convo.bot_profiles
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+AS $$
+#variable_conflict use_column
+DECLARE
+    p convo.bot_profiles;
+BEGIN
+    -- Two statements rather than an OR: each is one probe of its own index.
+    IF effective_profile.bot_profile_id IS NOT NULL THEN
+        SELECT b.* INTO p FROM convo.bot_profiles b
+         WHERE b.account_id = effective_profile.account_id AND b.bot_profile_id = effective_profile.bot_profile_id;
+    ELSE
+        SELECT b.* INTO p FROM convo.bot_profiles b
+         WHERE b.account_id = effective_profile.account_id AND b.is_default;
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%: account % has no default bot profile', caller, effective_profile.account_id
+            USING ERRCODE = '55000',
+                  HINT = 'Make one of its profiles the default (convo.upsert_bot_profile with "is_default": true), or give the conversation a bot_profile_id.';
+    END IF;
+    RETURN p;
+END
+$$;
+COMMENT ON FUNCTION convo.effective_profile(uuid, uuid, text) IS 'The bot profile a conversation follows: bot_profile_id if given, else the account''s default; raises 55000 when the account has none';

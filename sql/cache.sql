@@ -11,6 +11,8 @@
 -- Hits and misses are counted in each backend's memory and written to convo.cache_counts as
 -- appended deltas (never an UPDATE of a shared row, so counting never waits for a lock) every
 -- 1000 calls or after 1 s, by the next call of a read-write top-level transaction. See README.
+--
+-- Needs: tables.sql (convo.settings), common.sql (convo.setting).
 
 CREATE TABLE convo.cache_namespaces (
     namespace   text PRIMARY KEY CHECK (namespace ~ '^[a-z][a-z0-9_]{0,62}$'),

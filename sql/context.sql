@@ -7,6 +7,9 @@
 -- row records the versions it was built from and is used only while both still match and its
 -- valid_until (cart expiry) has not passed. build_context reads the versions before the data,
 -- so a change committed while a context is being built leaves a row that no caller will use.
+--
+-- Needs: tables.sql, tools.sql (convo.tools, the cart), response_cache.sql (its table's
+-- trigger), model_routing.sql (convo.route_text), bot_profiles.sql (convo.effective_profile).
 
 -- UNLOGGED: a cache, rebuilt on demand; never the only copy of anything.
 CREATE UNLOGGED TABLE convo.context_cache (
@@ -118,5 +121,5 @@ CREATE TRIGGER product_changed_context AFTER UPDATE OF sku, name, price, currenc
 CREATE FUNCTION convo.build_context(conversation_id uuid, options jsonb DEFAULT '{}')
 RETURNS jsonb
 LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'convo_build_context';
+AS 'MODULE_PATHNAME', 'convo_build_context_0_2';
 COMMENT ON FUNCTION convo.build_context(uuid, jsonb) IS 'Everything an assistant needs before an LLM request: OpenAI messages within the token budget, tools, model, window, customer, cart (options: history, max_tokens, include_orders)';

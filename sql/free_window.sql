@@ -1,4 +1,6 @@
 -- The customer-service window (rules in extension/core/free_window.cpp).
+--
+-- Needs: tables.sql (the conversation's summary columns, kept by message_triggers.sql).
 
 CREATE FUNCTION convo.free_window(conversation_id uuid, at timestamptz DEFAULT now())
 RETURNS jsonb

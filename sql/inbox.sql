@@ -5,24 +5,21 @@
 --                      processing --fail--> pending (retry after a backoff) | dead (kept)
 --                      processing --lease expires--> claimable again (its worker died)
 -- Nothing here deletes an item; housekeeping archives old ones.
-
-CREATE FUNCTION convo.setting(name text) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog
-RETURN (SELECT s.value FROM convo.settings s WHERE s.name = setting.name);
-COMMENT ON FUNCTION convo.setting(text) IS 'Value of a convo tunable (table convo.settings)';
+--
+-- Needs: tables.sql (convo.inbox, convo.source), common.sql (convo.setting), ingest.sql
+-- (inbox_process runs convo.ingest_body).
 
 -- Stores a raw webhook body; the caller acknowledges the webhook once this has committed.
-CREATE FUNCTION convo.inbox_put(source text, body text) RETURNS bigint
+-- An unknown source is refused by its type, convo.source (23514), before the call.
+CREATE FUNCTION convo.inbox_put(source convo.source, body text) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
 AS $$
 DECLARE
     id bigint;
 BEGIN
-    IF source IS NULL OR source NOT IN ('whatsapp', 'twilio', 'vapi') THEN
-        RAISE EXCEPTION 'convo.inbox_put: unknown source %', quote_nullable(source)
-            USING ERRCODE = '22023', HINT = 'source is one of whatsapp, twilio, vapi';
+    IF source IS NULL THEN
+        RAISE EXCEPTION 'convo.inbox_put: source must not be NULL' USING ERRCODE = '22004';
     END IF;
     IF body IS NULL THEN
         RAISE EXCEPTION 'convo.inbox_put: body must not be NULL' USING ERRCODE = '22004';
@@ -33,7 +30,7 @@ BEGIN
     RETURN id;
 END
 $$;
-COMMENT ON FUNCTION convo.inbox_put(text, text) IS 'Stores a raw webhook body (source whatsapp|twilio|vapi) for ingestion; returns its inbox id';
+COMMENT ON FUNCTION convo.inbox_put(convo.source, text) IS 'Stores a raw webhook body (source whatsapp|twilio|vapi) for ingestion; returns its inbox id';
 
 -- Stores a group of webhook bodies in one statement (the sidecar's group commit: one
 -- transaction, one WAL flush for every webhook waiting at that moment). Returns the inbox
@@ -52,7 +49,6 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
     n int;
-    bad text;
     ids regclass := pg_get_serial_sequence('convo.inbox', 'inbox_id')::regclass;
 BEGIN
     IF sources IS NULL OR bodies IS NULL THEN
@@ -79,11 +75,9 @@ BEGIN
         RAISE EXCEPTION 'convo.inbox_put_batch: body % is NULL', array_position(bodies, NULL)
             USING ERRCODE = '22004';
     END IF;
-    SELECT s INTO bad FROM unnest(sources) s WHERE s NOT IN ('whatsapp', 'twilio', 'vapi') LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'convo.inbox_put_batch: unknown source %', quote_nullable(bad)
-            USING ERRCODE = '22023', HINT = 'source is one of whatsapp, twilio, vapi';
-    END IF;
+    -- The sidecar passes text[]; each source becomes a convo.source, which refuses an unknown
+    -- one (23514) before anything is stored.
+    PERFORM sources::convo.source[];
 
     -- Each row takes its id in the same step as its position, so the ids come back in input
     -- order whatever order the INSERT writes them in.

@@ -7,6 +7,8 @@
 -- convo.ensure_indexes_statements() one by one outside a transaction block, e.g. in psql
 --   SELECT statement FROM convo.ensure_indexes_statements() \gexec
 -- (scripts/ensure-indexes-concurrently.sh does exactly that and checks the result).
+--
+-- Needs: every table above (it indexes them), common.sql (convo.setting).
 
 CREATE TABLE convo.managed_indexes (
     index_name  name PRIMARY KEY,

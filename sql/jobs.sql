@@ -11,6 +11,9 @@
 -- convo.unschedule_jobs() removes exactly those. convo works without pg_cron; only
 -- schedule_jobs needs it. warm_up needs the contrib extension pg_prewarm, checked when it runs
 -- (and when jobs are scheduled): convo does not require it.
+--
+-- Needs: tables.sql, common.sql (convo.setting), inbox.sql, cache.sql (convo.cache_purge),
+-- indexes.sql; pg_cron and pg_prewarm only when their functions run.
 
 INSERT INTO convo.settings VALUES
     ('inbox.retention', '7 days', 'done and dead inbox items older than this (by processed_at) are moved to convo.inbox_archive'),
@@ -20,7 +23,7 @@ INSERT INTO convo.settings VALUES
 -- Finished inbox items past the retention period: kept here, never deleted by convo.
 CREATE TABLE convo.inbox_archive (
     inbox_id        bigint PRIMARY KEY,
-    source          text NOT NULL,
+    source          convo.source NOT NULL,
     body            text NOT NULL,
     received_at     timestamptz NOT NULL,
     state           text NOT NULL CHECK (state IN ('done', 'dead')),

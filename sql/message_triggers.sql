@@ -1,6 +1,8 @@
 -- Triggers that keep each conversation's summary columns in step with its messages, in the
 -- same transaction as the message: the window (last_inbound_at), the entry point, the
 -- unread count. free_window() reads only these columns, never the messages.
+--
+-- Needs: tables.sql (convo.status_rank).
 
 -- SECURITY DEFINER: API callers may not write the window columns themselves (that would let
 -- them open their own window); this trigger, owned by the extension's owner, does it for them.
@@ -17,7 +19,7 @@ BEGIN
             status = 'open',
             closed_at = NULL,
             -- A referral (ad or post click) starts a new entry point; the 72 h free window
-            -- opens only when the business answers it within 24 h (see on outbound below).
+            -- opens only when the business answers it within 24 h (core/free_window.cpp).
             entry_point_source = CASE WHEN NEW.payload ? 'referral'
                 THEN coalesce(NEW.payload #>> '{referral,source_type}', 'unknown') ELSE c.entry_point_source END,
             entry_point_at = CASE WHEN NEW.payload ? 'referral' THEN NEW.sent_at ELSE c.entry_point_at END,
@@ -37,16 +39,17 @@ BEGIN
             updated_at = now()
         WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
     ELSE
-        -- Outbound messages never open or extend the window.
+        -- Outbound messages never open or extend the window. Only a fact is recorded here:
+        -- the first business reply since the entry point (the earliest, whatever order replies
+        -- are recorded in). Whether it came in time to open the 72 h window is decided by
+        -- core/free_window.cpp alone.
         UPDATE convo.conversations c SET
             last_outbound_at = greatest(c.last_outbound_at, NEW.sent_at),
             last_message_at = greatest(c.last_message_at, NEW.sent_at),
             unread_count = 0,
             entry_point_replied_at = CASE
-                WHEN c.entry_point_at IS NOT NULL AND c.entry_point_replied_at IS NULL
-                     AND NEW.sent_at >= c.entry_point_at
-                     AND NEW.sent_at < c.entry_point_at + interval '24 hours'
-                THEN NEW.sent_at ELSE c.entry_point_replied_at END,
+                WHEN NEW.sent_at >= c.entry_point_at THEN least(c.entry_point_replied_at, NEW.sent_at)
+                ELSE c.entry_point_replied_at END,
             updated_at = now()
         WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
     END IF;

@@ -8,9 +8,13 @@
 --   small   a short simple intent: greeting, thanks, yes, no, ok, goodbye, or emoji only.
 --   large   anything else.
 --
--- Model names come from the conversation's bot profile, or else the account's default one.
+-- Model names and a profile's own simple intents come from the profile the conversation follows
+-- (convo.effective_profile).
 -- Word lists are matched against the normalized text (convo.normalize_text): no accents, no
 -- punctuation, lower case.
+--
+-- Needs: common.sql (normalize_text, greeting_phrases, phrase_alternation),
+-- response_cache.sql (the lookup), bot_profiles.sql (convo.effective_profile).
 
 -- The built-in simple intents: French, English and Spanish (and a little Portuguese), as
 -- normalized phrase -> intent; the greetings are the response cache's (convo.greeting_phrases).
@@ -91,21 +95,22 @@ RETURN jsonb '{
 }';
 COMMENT ON FUNCTION convo.tool_words() IS 'Words that make route_model choose the large model: normalized word start -> family (human, price, cart, order, stock, size, buy, product, delivery, payment, business_info, booking)';
 
--- Which model answers this text in this conversation:
+-- Which model answers a text, for an account and the profile its conversation follows (the
+-- models and simple intents are the profile's; the caller has read them already):
 --   {"tier": "cached"|"small"|"large", "model": name or null, "reason": "...", "cached": {...} or null}
 -- Reasons: cache_hit:<entry id>, tool_words:<family>, simple_intent:<intent> (emoji, or
 -- profile for a profile's own list), no_words (only punctuation, or nothing), default.
 -- For the cached tier, model is null (there is nothing to call) and "cached" holds the entry
--- as cached_answer returns it, so that the caller needs no second lookup.
-CREATE FUNCTION convo.route_model(conversation_id uuid, text text) RETURNS jsonb
+-- as cached_answer returns it, so that the caller needs no second lookup. build_context calls
+-- this with what it read; route_model(conversation_id, text) reads the profile first.
+CREATE FUNCTION convo.route_text(account_id uuid, small_model text, large_model text,
+                                 simple_intents text[], text text) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
 AS $$
 #variable_conflict use_column
 DECLARE
-    fn constant text := 'convo.route_model: ';
-    conv record;
-    profile record;
+    fn constant text := 'convo.route_text: ';
     hit jsonb;
     norm text;
     stem text;
@@ -118,66 +123,53 @@ DECLARE
     rest boolean[];
     step int[];
 BEGIN
-    IF conversation_id IS NULL OR route_model.text IS NULL THEN
-        RAISE EXCEPTION '%conversation_id and text are required', fn USING ERRCODE = '22004';
-    END IF;
-    -- Row-level security applies: another account's conversation is unknown here.
-    SELECT c.account_id, c.bot_profile_id INTO conv
-      FROM convo.conversations c WHERE c.conversation_id = route_model.conversation_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '%unknown conversation %', fn, conversation_id USING ERRCODE = 'P0002';
-    END IF;
-    IF conv.bot_profile_id IS NOT NULL THEN
-        SELECT p.small_model, p.large_model, p.simple_intents INTO profile
-          FROM convo.bot_profiles p WHERE p.account_id = conv.account_id AND p.bot_profile_id = conv.bot_profile_id;
-    ELSE
-        SELECT p.small_model, p.large_model, p.simple_intents INTO profile
-          FROM convo.bot_profiles p WHERE p.account_id = conv.account_id AND p.is_default;
-    END IF;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '%account % has no default bot profile', fn, conv.account_id USING ERRCODE = 'P0002',
-            HINT = 'Make one of its profiles the default, or give the conversation a bot_profile_id.';
+    IF route_text.account_id IS NULL OR route_text.text IS NULL THEN
+        RAISE EXCEPTION '%account_id and text are required', fn USING ERRCODE = '22004';
     END IF;
 
-    -- Most accounts have no cached answers: one index probe then spares the lookup.
-    IF EXISTS (SELECT 1 FROM convo.response_cache c WHERE c.account_id = conv.account_id) THEN
-        hit := convo.response_cache_lookup(conv.account_id, convo.question_key(route_model.text));
+    -- Most accounts have no cached answers: one index probe then spares the lookup. Asked for
+    -- the first entry in primary key order: a generic plan of EXISTS may pick a sequential
+    -- scan that expects an early match, and reads every other account's entries when the
+    -- account has none.
+    IF (SELECT c.entry_id FROM convo.response_cache c WHERE c.account_id = route_text.account_id
+         ORDER BY c.entry_id LIMIT 1) IS NOT NULL THEN
+        hit := convo.response_cache_lookup(route_text.account_id, convo.question_key(route_text.text));
     END IF;
     IF hit IS NOT NULL THEN
         RETURN jsonb_build_object('tier', 'cached', 'model', NULL, 'reason', 'cache_hit:' || (hit ->> 'entry_id'),
                                   'cached', hit);
     END IF;
 
-    norm := convo.normalize_text(route_model.text);
+    norm := convo.normalize_text(route_text.text);
     -- The first tool word of the text (leftmost, longest).
     stem := (regexp_match(norm, '\m(' || convo.phrase_alternation(convo.tool_words()) || ')'))[1];
     IF stem IS NOT NULL THEN
-        RETURN jsonb_build_object('tier', 'large', 'model', profile.large_model,
+        RETURN jsonb_build_object('tier', 'large', 'model', route_text.large_model,
                                   'reason', 'tool_words:' || (convo.tool_words() ->> stem), 'cached', NULL);
     END IF;
 
     IF norm = '' THEN
         -- No letters or digits: a few emoji are a simple intent; punctuation alone, or nothing
         -- (a media message without caption), goes to the large model.
-        IF length(route_model.text) <= 32
-           AND route_model.text ~ '[\u00A9\u00AE\u203C\u2049\u2122\u2139\u2190-\u21FF\u2300-\u23FF\u24C2\u25A0-\u27BF\u2900-\u297F\u2B00-\u2BFF\u3030\u303D\u3297\u3299\U0001F000-\U0001FAFF]'
+        IF length(route_text.text) <= 32
+           AND route_text.text ~ '[\u00A9\u00AE\u203C\u2049\u2122\u2139\u2190-\u21FF\u2300-\u23FF\u24C2\u25A0-\u27BF\u2900-\u297F\u2B00-\u2BFF\u3030\u303D\u3297\u3299\U0001F000-\U0001FAFF]'
         THEN
-            RETURN jsonb_build_object('tier', 'small', 'model', profile.small_model, 'reason', 'simple_intent:emoji',
+            RETURN jsonb_build_object('tier', 'small', 'model', route_text.small_model, 'reason', 'simple_intent:emoji',
                                       'cached', NULL);
         END IF;
-        RETURN jsonb_build_object('tier', 'large', 'model', profile.large_model, 'reason', 'no_words', 'cached', NULL);
+        RETURN jsonb_build_object('tier', 'large', 'model', route_text.large_model, 'reason', 'no_words', 'cached', NULL);
     END IF;
 
     -- Simple intents are short: at most 80 characters and 8 words once normalized.
     IF length(norm) <= 80 AND cardinality(string_to_array(norm, ' ')) <= 8 THEN
         -- A profile's own phrases replace the built-in ones (NULL: the built-in list).
-        IF profile.simple_intents IS NULL THEN
+        IF route_text.simple_intents IS NULL THEN
             phrases := convo.simple_intent_phrases();
             longest := 4;
         ELSE
             SELECT coalesce(jsonb_object_agg(p.n, 'profile'), '{}'), coalesce(max(cardinality(string_to_array(p.n, ' '))), 0)
               INTO phrases, longest
-              FROM (SELECT DISTINCT convo.normalize_text(s) AS n FROM unnest(profile.simple_intents) AS s) AS p
+              FROM (SELECT DISTINCT convo.normalize_text(s) AS n FROM unnest(route_text.simple_intents) AS s) AS p
              WHERE p.n <> '';
         END IF;
         -- Letters typed three times or more ("holaaa", "siii") count once; so, in a second try,
@@ -204,13 +196,40 @@ BEGIN
                 END LOOP;
             END LOOP;
             IF rest[1] THEN
-                RETURN jsonb_build_object('tier', 'small', 'model', profile.small_model, 'reason',
+                RETURN jsonb_build_object('tier', 'small', 'model', route_text.small_model, 'reason',
                     'simple_intent:' || (phrases ->> array_to_string(words[1:step[1]], ' ')), 'cached', NULL);
             END IF;
         END LOOP;
     END IF;
 
-    RETURN jsonb_build_object('tier', 'large', 'model', profile.large_model, 'reason', 'default', 'cached', NULL);
+    RETURN jsonb_build_object('tier', 'large', 'model', route_text.large_model, 'reason', 'default', 'cached', NULL);
+END
+$$;
+COMMENT ON FUNCTION convo.route_text(uuid, text, text, text[], text) IS 'Which model answers text for an account and its profile''s models and simple intents: {tier: cached|small|large, model, reason, cached}; a cached answer first, then tool words (large), then short simple intents (small), else large';
+
+-- Which model answers text in this conversation: route_text with the profile the conversation
+-- follows (convo.effective_profile).
+CREATE FUNCTION convo.route_model(conversation_id uuid, text text) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+#variable_conflict use_column
+DECLARE
+    conv record;
+    profile convo.bot_profiles;
+BEGIN
+    IF conversation_id IS NULL OR route_model.text IS NULL THEN
+        RAISE EXCEPTION 'convo.route_model: conversation_id and text are required' USING ERRCODE = '22004';
+    END IF;
+    -- Row-level security applies: another account's conversation is unknown here.
+    SELECT c.account_id, c.bot_profile_id INTO conv
+      FROM convo.conversations c WHERE c.conversation_id = route_model.conversation_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'convo.route_model: unknown conversation %', conversation_id USING ERRCODE = 'P0002';
+    END IF;
+    profile := convo.effective_profile(conv.account_id, conv.bot_profile_id, 'convo.route_model');
+    RETURN convo.route_text(conv.account_id, profile.small_model, profile.large_model, profile.simple_intents,
+                            route_model.text);
 END
 $$;
 COMMENT ON FUNCTION convo.route_model(uuid, text) IS 'Which model answers text in this conversation: {tier: cached|small|large, model, reason, cached}; a cached answer first, then tool words (large), then short simple intents (small), else large';

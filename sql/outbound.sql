@@ -1,4 +1,6 @@
 -- Messages the business sent: the sidecar records each one after the Cloud API accepted it.
+--
+-- Needs: tables.sql, message_triggers.sql (fired by its inserts).
 
 -- What a reader sees of a Cloud API send body. The Cloud API takes a body without "type" as
 -- text; so does record_outbound, and the body must follow it.

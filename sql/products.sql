@@ -5,6 +5,8 @@
 -- it have SQL-standard bodies, bound to pg_trgm's functions and operators when convo is
 -- installed (CREATE EXTENSION puts the schemas of prerequisites on the search_path), so they
 -- work whatever schema pg_trgm lives in and whatever the caller's search_path.
+--
+-- Needs: tables.sql, pg_trgm; when run, tools.sql (convo.json_schema_error).
 
 -- What the search matches: the name, the attribute values at any depth and the names of
 -- attributes that are simply true ("waterproof"), but not the other keys ("color" would match

@@ -17,46 +17,9 @@
 --
 -- Lookups run with the caller's rights: row-level security keeps an account to its own
 -- entries. Writing entries (put, remove) is for service_role.
-
--- The form questions are compared in: accents folded (canonical decomposition, marks dropped;
--- ø, ł, đ, ß, æ, œ... spelled out), lower case, every run of characters other than letters
--- and digits turned into one space, so punctuation, emoji and line breaks go. Needs a UTF8
--- database, as normalize() does.
-CREATE FUNCTION convo.normalize_text(input text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-RETURN btrim(regexp_replace(lower(
-    replace(replace(replace(replace(replace(
-        translate(regexp_replace(normalize(input, NFD), '[\u0300-\u036f]+', '', 'g'),
-                  'ØøŁłĐđĦħıŦŧÐðÞþ', 'OoLlDdHhiTtDdTt'),
-        'ß', 'ss'), 'Æ', 'AE'), 'æ', 'ae'), 'Œ', 'OE'), 'œ', 'oe')),
-    '[^[:alnum:]]+', ' ', 'g'));
-COMMENT ON FUNCTION convo.normalize_text(text) IS 'Text as the response cache compares it: accents folded, lower case, anything but letters and digits reduced to single spaces';
-
--- Greetings, French, English and Spanish (and a little Portuguese), as normalized phrase ->
--- 'greeting'. Set aside in front of questions here; route_model's simple intents include them.
-CREATE FUNCTION convo.greeting_phrases() RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN jsonb '{
-  "hola": "greeting", "holi": "greeting", "holis": "greeting", "buenas": "greeting", "buenos dias": "greeting",
-  "buen dia": "greeting", "buenas tardes": "greeting", "buenas noches": "greeting", "que tal": "greeting",
-  "como estas": "greeting", "como esta": "greeting", "como va": "greeting", "saludos": "greeting",
-  "hello": "greeting", "hi": "greeting", "hey": "greeting", "hi there": "greeting", "good morning": "greeting",
-  "good afternoon": "greeting", "good evening": "greeting", "how are you": "greeting",
-  "bonjour": "greeting", "bonsoir": "greeting", "salut": "greeting", "coucou": "greeting", "allo": "greeting",
-  "ca va": "greeting", "comment ca va": "greeting", "comment allez vous": "greeting", "oi": "greeting",
-  "ola": "greeting"
-}';
-COMMENT ON FUNCTION convo.greeting_phrases() IS 'Built-in greetings: normalized phrase -> greeting';
-
--- The keys of a phrase list (of those with the given value, if any) as one regular expression
--- alternation, longest first. Normalized phrases hold only letters, digits and spaces: there
--- is nothing to escape. With constant arguments it is evaluated once, when a query is planned.
-CREATE FUNCTION convo.phrase_alternation(phrases jsonb, only_value text DEFAULT NULL) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (SELECT string_agg(p.key, '|' ORDER BY length(p.key) DESC, p.key)
-          FROM jsonb_each_text(phrases) AS p
-         WHERE p.key ~ '^[[:alnum:] ]+$' AND (only_value IS NULL OR p.value = only_value));
-COMMENT ON FUNCTION convo.phrase_alternation(jsonb, text) IS 'Keys of a phrase -> value object (optionally only those with one value) as a regular expression alternation, longest first';
+--
+-- Needs: tables.sql, common.sql (convo.setting, normalize_text, greeting_phrases,
+-- phrase_alternation), pg_trgm.
 
 -- What the cache compares: the normalized text without the greetings in front of it, unless
 -- it is nothing but greetings.

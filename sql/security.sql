@@ -8,6 +8,8 @@
 -- Role names can be changed before CREATE EXTENSION with the settings convo.anon_role,
 -- convo.authenticated_role and convo.service_role (e.g. ALTER DATABASE ... SET ...). Roles
 -- that do not exist are created NOLOGIN; PostgREST's authenticator must be granted them.
+--
+-- Needs: every table and function above: it grants on them and turns on row-level security.
 
 DO $$
 DECLARE
@@ -32,12 +34,16 @@ DECLARE
         'convo.current_account_id()',
         'convo.status_rank(text)',
         'convo.phone_digits(text)',
+        'convo.limits()',
+        'convo.limit_value(text, text)',
         'convo.upsert_bot_profile(uuid, jsonb)',
+        'convo.effective_profile(uuid, uuid, text)',
         'convo.upsert_product(uuid, jsonb)',
         'convo.product_search_text(text, jsonb)',
         'convo.search_products(uuid, text, jsonb, numeric, boolean, int)',
         'convo.json_schema_error(jsonb, jsonb, text)',
         'convo.tool_definitions(text[])',
+        'convo.open_cart(uuid, uuid)',
         'convo.cart_summary(uuid, uuid)',
         'convo.call_tool(uuid, text, jsonb)',
         'convo.outbound_body(jsonb)',
@@ -51,6 +57,7 @@ DECLARE
         'convo.cached_answer(uuid, text)',
         'convo.simple_intent_phrases()',
         'convo.tool_words()',
+        'convo.route_text(uuid, text, text, text[], text)',
         'convo.route_model(uuid, text)',
         'convo.build_context(uuid, jsonb)'
     ];

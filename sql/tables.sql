@@ -12,8 +12,38 @@
 --
 -- The indexes the hot queries need (and unique keys such as accounts.phone_number_id) are
 -- created by sql/indexes.sql from its list of managed indexes, with the reason for each.
+--
+-- Needs: nothing (the first part). Every other part needs it.
 
 \echo Use "CREATE EXTENSION convo" to load this file. \quit
+
+-- Where a webhook body comes from: the one list of sources. The inbox, the unroutable log and
+-- ingest take this type, so an unknown source is refused by the type itself (23514) wherever it
+-- enters. A new source is a new value here.
+CREATE DOMAIN convo.source AS text
+    CONSTRAINT source_known CHECK (VALUE IN ('whatsapp', 'twilio', 'vapi'));
+COMMENT ON DOMAIN convo.source IS 'A webhook source: whatsapp (Meta Cloud API), twilio or vapi';
+
+-- Bounds and defaults of what sizes an assistant's context, in one place: the bot_profiles
+-- CHECKs and column defaults below, upsert_bot_profile's schema, build_context's options (read
+-- by the C++ at first use) and the cart's shape (convo.cart_summary) all take them from here.
+--   history_length  messages of history in a context
+--   token_budget    tokens a context may use
+--   cart_lines      lines a cart shows (its total counts them all)
+--   label_chars     characters of a product name in a cart line (cut with "…")
+CREATE FUNCTION convo.limits() RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN jsonb '{"history_length": {"min": 0, "max": 100, "default": 5},
+               "token_budget": {"min": 50, "max": 200000, "default": 1500},
+               "cart_lines": {"max": 50},
+               "label_chars": {"max": 40}}';
+COMMENT ON FUNCTION convo.limits() IS 'Bounds and defaults of history_length, token_budget, cart_lines and label_chars: the one place they are written';
+
+-- One bound of convo.limits() (min, max or default), for CHECKs and column defaults.
+CREATE FUNCTION convo.limit_value(name text, bound text) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+RETURN (convo.limits() -> name ->> bound)::int;
+COMMENT ON FUNCTION convo.limit_value(text, text) IS 'One bound (min, max, default) of a limit in convo.limits()';
 
 -- Message status order: a status only ever moves up this ladder. 'failed' sits above 'sent'
 -- (the send failed after Meta accepted it) and below 'delivered' (another device got it).
@@ -50,8 +80,12 @@ CREATE TABLE convo.bot_profiles (
         E'You are the WhatsApp assistant of {{business_name}}.\nCustomer: {{customer_name}}.\nCart: {{cart}}.\nStep: {{step}}: {{step_instruction}}\n{{style}}',
     small_model     text NOT NULL DEFAULT 'gpt-4.1-mini',
     large_model     text NOT NULL DEFAULT 'gpt-4.1',
-    history_length  int NOT NULL DEFAULT 5 CHECK (history_length BETWEEN 0 AND 100),
-    token_budget    int NOT NULL DEFAULT 1500 CHECK (token_budget BETWEEN 50 AND 200000),
+    history_length  int NOT NULL DEFAULT convo.limit_value('history_length', 'default')
+                    CONSTRAINT bot_profiles_history_length_check CHECK (history_length
+                        BETWEEN convo.limit_value('history_length', 'min') AND convo.limit_value('history_length', 'max')),
+    token_budget    int NOT NULL DEFAULT convo.limit_value('token_budget', 'default')
+                    CONSTRAINT bot_profiles_token_budget_check CHECK (token_budget
+                        BETWEEN convo.limit_value('token_budget', 'min') AND convo.limit_value('token_budget', 'max')),
     tools           text[] NOT NULL DEFAULT ARRAY['search_products', 'add_to_cart', 'remove_from_cart',
                         'view_cart', 'update_progress', 'handoff_to_human', 'get_business_info'],
     steps           jsonb NOT NULL DEFAULT '[]',   -- [{"name": "...", "instruction": "..."}]
@@ -95,7 +129,7 @@ CREATE TABLE convo.conversations (
     unread_count        int NOT NULL DEFAULT 0,
     entry_point_source  text,          -- referral source_type: ad, post, ...
     entry_point_at      timestamptz,   -- when the customer came in through the entry point
-    entry_point_replied_at timestamptz,-- first business reply within 24 h: starts the 72 h window
+    entry_point_replied_at timestamptz,-- first business reply since then (in time for the 72 h: free_window)
     entry_point_referral jsonb,
     -- Bumped by every change to what this conversation's context contains (see context.sql).
     context_version     bigint NOT NULL DEFAULT 0,
@@ -227,7 +261,7 @@ CREATE TABLE convo.templates (
 -- No account_id: by definition none is known. A local table, like the inbox.
 CREATE TABLE convo.unroutable (
     unroutable_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    source         text NOT NULL,
+    source         convo.source NOT NULL,
     address        text,          -- the phone_number_id or number we could not match
     reason         text NOT NULL,
     payload        jsonb NOT NULL,
@@ -271,7 +305,7 @@ CREATE TABLE convo.webhook_events (
 -- NUL characters. No account_id: the body is stored before it is routed.
 CREATE TABLE convo.inbox (
     inbox_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    source          text NOT NULL CHECK (source IN ('whatsapp', 'twilio', 'vapi')),
+    source          convo.source NOT NULL,
     body            text NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now(),
     state           text NOT NULL DEFAULT 'pending'

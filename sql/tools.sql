@@ -4,11 +4,15 @@
 --              its arguments (convo.tools), sent in the request's `tools` array. A bot profile
 --              enables some of them (bot_profiles.tools).
 --   tool call  convo.call_tool(conversation, name, arguments): checks that the tool is enabled
---              for the conversation's profile and that the arguments fit its schema, then acts
+--              for the conversation's profile (convo.effective_profile) and that the arguments
+--              fit its schema, then acts
 --              for the conversation's own contact. Mistakes the model can correct come back as
 --              {"error": "..."}: a tool result, never an exception.
 --   cart       a contact's open cart lives 24 h from its last addition; a contact has at most
 --              one open cart (an expired one is marked 'expired' when the next one opens).
+--
+-- Needs: tables.sql (carts, products, convo.limits), bot_profiles.sql (convo.effective_profile),
+-- products.sql (convo.search_products).
 
 -- The validator behind every schema here (extension/core/json_schema.cpp).
 CREATE FUNCTION convo.json_schema_error(schema jsonb, value jsonb, name text DEFAULT 'value')
@@ -101,33 +105,63 @@ COMMENT ON FUNCTION convo.tool_definitions(text[]) IS 'The OpenAI tools array ([
 -- One open cart per contact: two tool calls that open a cart at once end up in the same one.
 CREATE UNIQUE INDEX carts_one_open ON convo.carts (account_id, contact_id) WHERE status = 'open';
 
--- A contact's open, unexpired cart as the tools show it: product ids, short labels, quantities,
--- unit prices and line totals, the total and its currency. {"items": [], "total": 0} when none.
+-- The one shape of a cart, as the model sees it everywhere (view_cart and the other cart tools,
+-- build_context's "cart" and its {{cart}} prompt line): a contact's open, unexpired cart.
+--   summary      {"items": [{"product_id", "label", "quantity", "unit_price", "line_total"}],
+--                 "total", "currency"}; keys named as the cart tools' arguments are, money as
+--                 exact numbers, labels cut to label_chars characters (never bytes) with "…",
+--                 at most cart_lines lines ("more": how many are not shown; the total counts
+--                 them). {"items": [], "total": 0} when there is no cart.
+--   prompt_line  "3 items, 59.97 USD" (units, total, currency); NULL when the cart is empty.
+--   expires_at   when the open cart expires; NULL when there is none.
+-- A set-returning SQL function with a plain body so that it is inlined into the statements that
+-- read it (build_context keeps its plan): one row, always.
+CREATE FUNCTION convo.open_cart(account_id uuid, contact_id uuid)
+RETURNS TABLE (summary jsonb, prompt_line text, expires_at timestamptz)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+               'items', coalesce(jsonb_agg(jsonb_build_object(
+                            'product_id', l.product_id,
+                            'label', CASE WHEN length(l.name) > convo.limit_value('label_chars', 'max')
+                                          THEN left(l.name, convo.limit_value('label_chars', 'max') - 1) || '…'
+                                          ELSE l.name END,
+                            'quantity', l.quantity,
+                            'unit_price', l.unit_price,
+                            'line_total', l.quantity * l.unit_price)
+                          ORDER BY l.added_at, l.product_id)
+                          FILTER (WHERE l.n <= convo.limit_value('cart_lines', 'max')), '[]'),
+               'total', coalesce(sum(l.quantity * l.unit_price), 0),
+               'currency', min(l.currency),
+               'more', nullif(count(*) FILTER (WHERE l.n > convo.limit_value('cart_lines', 'max')), 0))),
+           CASE WHEN count(l.product_id) > 0 THEN
+               format('%s %s, %s %s', sum(l.quantity), CASE WHEN sum(l.quantity) = 1 THEN 'item' ELSE 'items' END,
+                      sum(l.quantity * l.unit_price), min(l.currency)) END,
+           min(l.cart_expires_at)
+      FROM (SELECT 1) AS one
+      LEFT JOIN (SELECT i.product_id, p.name, i.quantity, i.unit_price, p.currency, i.added_at,
+                        c.expires_at AS cart_expires_at,
+                        row_number() OVER (ORDER BY i.added_at, i.product_id) AS n
+                   FROM convo.carts c
+                   JOIN convo.cart_items i ON i.account_id = c.account_id AND i.cart_id = c.cart_id
+                   JOIN convo.products p ON p.account_id = i.account_id AND p.product_id = i.product_id
+                  WHERE c.account_id = open_cart.account_id AND c.contact_id = open_cart.contact_id
+                    AND c.status = 'open' AND c.expires_at > now()) AS l ON true
+$$;
+COMMENT ON FUNCTION convo.open_cart(uuid, uuid) IS 'A contact''s open, unexpired cart: its summary ({items: [{product_id, label, quantity, unit_price, line_total}], total, currency}), its prompt line ("3 items, 59.97 USD") and when it expires';
+
+-- The cart as a tool result: open_cart's summary.
 CREATE FUNCTION convo.cart_summary(account_id uuid, contact_id uuid) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT jsonb_strip_nulls(jsonb_build_object(
-               'items', coalesce(jsonb_agg(jsonb_build_object(
-                            'id', i.product_id,
-                            'label', CASE WHEN length(p.name) > 40 THEN left(p.name, 39) || '…' ELSE p.name END,
-                            'qty', i.quantity,
-                            'price', i.unit_price,
-                            'line_total', i.quantity * i.unit_price)
-                          ORDER BY i.added_at, i.product_id) FILTER (WHERE i.product_id IS NOT NULL), '[]'),
-               'total', coalesce(sum(i.quantity * i.unit_price), 0),
-               'currency', min(p.currency)))
-      FROM (SELECT 1) AS one
-      LEFT JOIN convo.carts c
-             ON c.account_id = cart_summary.account_id AND c.contact_id = cart_summary.contact_id
-            AND c.status = 'open' AND c.expires_at > now()
-      LEFT JOIN convo.cart_items i ON i.account_id = c.account_id AND i.cart_id = c.cart_id
-      LEFT JOIN convo.products p ON p.account_id = i.account_id AND p.product_id = i.product_id;
+    SELECT c.summary FROM convo.open_cart(cart_summary.account_id, cart_summary.contact_id) AS c;
 END;
-COMMENT ON FUNCTION convo.cart_summary(uuid, uuid) IS 'A contact''s open, unexpired cart: {items: [{id, label, qty, price, line_total}], total, currency}';
+COMMENT ON FUNCTION convo.cart_summary(uuid, uuid) IS 'A contact''s open, unexpired cart as the model sees it: {items: [{product_id, label, quantity, unit_price, line_total}], total, currency} (convo.open_cart)';
 
 -- Runs one tool call of the model for a conversation. Raises only for a NULL or unknown
--- conversation (P0002, as under row-level security another account's is unknown); everything
--- the model can get wrong comes back as {"error": "..."} naming the argument.
+-- conversation (P0002, as under row-level security another account's is unknown) and for an
+-- account without a bot profile (55000, convo.effective_profile); everything the model can get
+-- wrong comes back as {"error": "..."} naming the argument.
 CREATE FUNCTION convo.call_tool(conversation_id uuid, name text, arguments jsonb DEFAULT '{}')
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
@@ -137,8 +171,7 @@ AS $$
 DECLARE
     args jsonb := coalesce(arguments, '{}');   -- a call without arguments
     conv record;
-    profile record;
-    has_profile boolean;
+    profile convo.bot_profiles;
     tool record;
     enabled text;
     problem text;
@@ -163,21 +196,16 @@ BEGIN
             USING ERRCODE = 'P0002';
     END IF;
 
-    -- The conversation's profile, or the account's default one.
-    SELECT b.tools, b.steps, b.business_info INTO profile
-      FROM convo.bot_profiles b
-     WHERE b.account_id = conv.account_id
-       AND (b.bot_profile_id = conv.bot_profile_id OR (conv.bot_profile_id IS NULL AND b.is_default));
-    has_profile := FOUND;
+    profile := convo.effective_profile(conv.account_id, conv.bot_profile_id, 'convo.call_tool');
     SELECT string_agg(t.name, ', ' ORDER BY t.position) INTO enabled
-      FROM convo.tools t WHERE has_profile AND t.name = ANY (profile.tools);
+      FROM convo.tools t WHERE t.name = ANY (profile.tools);
 
     SELECT t.name, t.parameters INTO tool FROM convo.tools t WHERE t.name = call_tool.name;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('error', format('unknown tool %s; available tools: %s',
             coalesce(to_jsonb(left(call_tool.name, 64))::text, 'null'), coalesce(enabled, 'none')));
     END IF;
-    IF NOT has_profile OR NOT tool.name = ANY (profile.tools) THEN
+    IF NOT tool.name = ANY (profile.tools) THEN
         RETURN jsonb_build_object('error', format('tool %s is not enabled for this conversation; available tools: %s',
             tool.name, coalesce(enabled, 'none')));
     END IF;

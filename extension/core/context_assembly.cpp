@@ -175,4 +175,31 @@ FittedPrompt fit_to_budget(ChatMessage system, std::vector<ChatMessage> history,
     return fit;
 }
 
+std::string Transcript::latest_text() const {
+    return latest_customer >= 0 ? messages[static_cast<std::size_t>(latest_customer)].content : std::string{};
+}
+
+Transcript make_transcript(const std::vector<HistoryMessage>& newest_first) {
+    Transcript t;
+    t.messages.reserve(newest_first.size());
+    for (auto it = newest_first.rbegin(); it != newest_first.rend(); ++it) {
+        if (it->inbound) t.latest_customer = static_cast<long>(t.messages.size());
+        t.messages.push_back({it->inbound ? "user" : "assistant", message_text(*it)});
+    }
+    return t;
+}
+
+void add_latest_customer_message(Transcript& t, const HistoryMessage& m) {
+    if (t.latest_customer >= 0) return;  // already there
+    t.messages.insert(t.messages.begin(), {"user", message_text(m)});
+    t.latest_customer = 0;
+}
+
+FittedPrompt assemble_prompt(std::string_view system_template, const PromptFields& fields, Transcript transcript,
+                             std::size_t tools_tokens, std::size_t budget) {
+    ChatMessage system{"system", render_system_prompt(system_template, fields)};
+    return fit_to_budget(std::move(system), std::move(transcript.messages), transcript.latest_customer, tools_tokens,
+                         budget);
+}
+
 }  // namespace convo

@@ -77,4 +77,25 @@ inline constexpr std::size_t kMinLatestMessageTokens = 32;
 FittedPrompt fit_to_budget(ChatMessage system, std::vector<ChatMessage> history,
                            long latest_customer, std::size_t tools_tokens, std::size_t budget);
 
+// The history as chat messages, in reading order, and where the latest customer message is.
+struct Transcript {
+    std::vector<ChatMessage> messages;  // inbound -> user, outbound -> assistant, oldest first
+    long latest_customer = -1;          // index in messages, -1 when the customer wrote nothing
+
+    // What the customer wrote last, as the model sees it ("" when nothing): what routing reads.
+    std::string latest_text() const;
+};
+
+// The transcript of the last messages, given newest first (as the index returns them).
+Transcript make_transcript(const std::vector<HistoryMessage>& newest_first);
+
+// Puts the latest customer message in front of a transcript that lacks it: it is always part
+// of the context, even beyond the history length.
+void add_latest_customer_message(Transcript& t, const HistoryMessage& m);
+
+// The system message rendered from the profile's template, then the transcript, fitted to the
+// budget with the tools' tokens counted.
+FittedPrompt assemble_prompt(std::string_view system_template, const PromptFields& fields, Transcript transcript,
+                             std::size_t tools_tokens, std::size_t budget);
+
 }  // namespace convo

@@ -2,7 +2,7 @@
 -- convo.can_send_freeform. Times are fixed (the `at` argument) except for can_send_freeform,
 -- which always asks about now(): its rows are placed relative to now().
 BEGIN;
-SELECT plan(49);
+SELECT plan(51);
 
 SET LOCAL timezone = 'UTC';
 
@@ -154,6 +154,16 @@ CALL pg_temp.message(:'late', 'out', '2025-03-11 12:00:01+00');
 SELECT is(convo.free_window(:'late', '2025-03-11 12:00:02+00'),
     pg_temp.doc(false, '2025-03-11 12:00:00+00', 0, NULL, true),
     'a first reply 24 h + 1 s after the referral opens no entry point window');
+SELECT is((SELECT entry_point_replied_at FROM convo.conversations WHERE conversation_id = :'late'), '2025-03-11 12:00:01+00'::timestamptz,
+    'though the trigger recorded it as the first reply: the 24 h rule is free_window''s alone');
+
+-- Replies recorded out of order: the earliest one after the referral counts.
+SELECT pg_temp.conversation(NULL) AS unordered \gset
+CALL pg_temp.message(:'unordered', 'in', '2025-03-10 12:00:00+00', '{"referral": {"source_type": "ad"}}');
+CALL pg_temp.message(:'unordered', 'out', '2025-03-10 17:00:00+00');
+CALL pg_temp.message(:'unordered', 'out', '2025-03-10 14:00:00+00');
+SELECT is((convo.free_window(:'unordered', '2025-03-10 18:00:00+00') ->> 'entry_point_until')::timestamptz,
+    '2025-03-13 14:00:00+00'::timestamptz, 'a reply sent at 14:00 but recorded after the 17:00 one starts the 72 h');
 
 -- The same rule read from the columns, whoever wrote them.
 SELECT pg_temp.conversation('2025-03-10 12:00:00+00') AS cols \gset

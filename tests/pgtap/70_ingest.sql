@@ -218,7 +218,7 @@ SELECT throws_like($$SELECT convo.ingest('whatsapp', t.wa('[{"from": "1", "id": 
                    '%is not a Unix timestamp%', 'a bad timestamp');
 SELECT throws_ok($$SELECT convo.ingest_body('whatsapp', '{"object": "whatsapp_bus')$$, '22P02', 'convo: webhook body is not valid JSON',
                  'truncated JSON');
-SELECT throws_ok($$SELECT convo.ingest('sms', '{}')$$, '22023', 'convo.ingest: unknown source "sms"', 'unknown source');
+SELECT throws_ok($$SELECT convo.ingest('sms', '{}')$$, '23514', 'value for domain convo.source violates check constraint "source_known"', 'unknown source: refused by its type');
 SELECT throws_ok($$SELECT convo.ingest(NULL, '{}')$$, '22004', 'convo.ingest: source must not be NULL', 'NULL source');
 SELECT throws_ok($$SELECT convo.ingest('whatsapp', NULL)$$, '22004', 'convo.ingest: payload must not be NULL', 'NULL payload');
 SELECT throws_ok($$SELECT convo.ingest_body('twilio', 'From=whatsapp%3A%2B1&To=whatsapp%3A%2B2')$$, '22023',

@@ -139,9 +139,9 @@ SELECT is(convo.call_tool('f0000000-0000-4000-8000-0000000082a2', 'search_produc
     'a tool the conversation''s own profile does not enable is an error result');
 SELECT is(convo.call_tool('f0000000-0000-4000-8000-0000000082a2', 'view_cart', '{}'), '{"items": [], "total": 0}'::jsonb,
     'the conversation''s own profile is used rather than the account''s default');
-SELECT is(convo.call_tool('f0000000-0000-4000-8000-0000000082c1', 'view_cart', '{}'),
-    '{"error": "tool view_cart is not enabled for this conversation; available tools: none"}'::jsonb,
-    'an account without any profile has no tools');
+SELECT throws_ok($$SELECT convo.call_tool('f0000000-0000-4000-8000-0000000082c1', 'view_cart', '{}')$$, '55000',
+    'convo.call_tool: account a1000000-0000-4000-8000-000000000082 has no default bot profile',
+    'an account without any profile has no assistant: 55000, as build_context and route_model say');
 SELECT is(pg_temp.a1('view_cart', NULL), '{"items": [], "total": 0}'::jsonb, 'NULL arguments are no arguments');
 SELECT is(pg_temp.a1_error('view_cart', '[]'), 'arguments must be an object, got an array', 'arguments that are an array');
 SELECT is(pg_temp.a1_error('view_cart', 'null'), 'arguments must be an object, got null', 'arguments that are JSON null');
@@ -225,19 +225,19 @@ SELECT is(pg_temp.a1('search_products', $${"query": "'; DROP TABLE convo.product
 
 SELECT is(pg_temp.a1('view_cart'), '{"items": [], "total": 0}'::jsonb, 'no cart yet: empty, total 0');
 SELECT is(pg_temp.a1('add_to_cart', '{"product_id": "d0000000-0000-4000-8000-000000000821", "quantity": 2}'),
-    $${"items": [{"id": "d0000000-0000-4000-8000-000000000821", "label": "Basic Tee", "qty": 2, "price": 19.90, "line_total": 39.80}],
+    $${"items": [{"product_id": "d0000000-0000-4000-8000-000000000821", "label": "Basic Tee", "quantity": 2, "unit_price": 19.90, "line_total": 39.80}],
        "total": 39.80, "currency": "USD"}$$::jsonb,
-    'adding returns the cart: ids, short labels, quantities, unit prices, line totals, total, currency');
+    'adding returns the cart: product ids, short labels, quantities, unit prices, line totals, total, currency');
 SELECT results_eq('SELECT * FROM pg_temp.carts_a1()', $$VALUES ('open', 1::bigint)$$, 'one open cart was opened for the contact');
 SELECT is((SELECT expires_at FROM convo.carts WHERE contact_id = 'c0000000-0000-4000-8000-0000000082a1'), now() + interval '24 hours',
     'it expires 24 h after the addition');
-SELECT is(pg_temp.a1('add_to_cart', '{"product_id": "d0000000-0000-4000-8000-000000000821"}') -> 'items' -> 0 -> 'qty', '3'::jsonb,
+SELECT is(pg_temp.a1('add_to_cart', '{"product_id": "d0000000-0000-4000-8000-000000000821"}') -> 'items' -> 0 -> 'quantity', '3'::jsonb,
     'adding the same product again adds to its quantity (1 by default)');
 SELECT is(pg_temp.a1('add_to_cart', '{"product_id": "D0000000-0000-4000-8000-000000000822", "quantity": 1.0}') -> 'total', '149.60'::jsonb,
     'a second product: 3 × 19.90 + 89.90 (an upper-case id and 1.0 are fine)');
 SELECT is(pg_temp.a1('remove_from_cart', '{"product_id": "d0000000-0000-4000-8000-000000000821", "quantity": 1}'),
-    $${"items": [{"id": "d0000000-0000-4000-8000-000000000821", "label": "Basic Tee", "qty": 2, "price": 19.90, "line_total": 39.80},
-                 {"id": "d0000000-0000-4000-8000-000000000822", "label": "Stride Runner", "qty": 1, "price": 89.90, "line_total": 89.90}],
+    $${"items": [{"product_id": "d0000000-0000-4000-8000-000000000821", "label": "Basic Tee", "quantity": 2, "unit_price": 19.90, "line_total": 39.80},
+                 {"product_id": "d0000000-0000-4000-8000-000000000822", "label": "Stride Runner", "quantity": 1, "unit_price": 89.90, "line_total": 89.90}],
        "total": 129.70, "currency": "USD"}$$::jsonb,
     'removing a quantity lowers it');
 SELECT is(pg_temp.a1('remove_from_cart', '{"product_id": "d0000000-0000-4000-8000-000000000822"}') -> 'total', '39.80'::jsonb,
@@ -268,13 +268,13 @@ SELECT is(pg_temp.a1_error('add_to_cart', '{"product_id": "e0000000-0000-4000-80
     'another account''s product, even for a caller that sees every account');
 UPDATE convo.products SET price = 79.90 WHERE product_id = 'd0000000-0000-4000-8000-000000000822';
 SELECT is(pg_temp.a1('add_to_cart', '{"product_id": "d0000000-0000-4000-8000-000000000822"}') -> 'items' -> 0,
-    '{"id": "d0000000-0000-4000-8000-000000000822", "label": "Stride Runner", "qty": 3, "price": 79.90, "line_total": 239.70}'::jsonb,
+    '{"product_id": "d0000000-0000-4000-8000-000000000822", "label": "Stride Runner", "quantity": 3, "unit_price": 79.90, "line_total": 239.70}'::jsonb,
     'adding again takes the current price for the line');
 SELECT is(pg_temp.a1('add_to_cart', '{"product_id": "d0000000-0000-4000-8000-000000000826"}') -> 'items' -> 1 ->> 'label',
     'Extraordinarily Comfortable Everyday Wa…', 'long names are cut to 40 characters in the cart');
 SELECT is_empty($$SELECT k FROM jsonb_array_elements(convo.cart_summary('a0000000-0000-4000-8000-000000000082', 'c0000000-0000-4000-8000-0000000082a1') -> 'items') i,
-                          jsonb_object_keys(i) k WHERE k NOT IN ('id', 'label', 'qty', 'price', 'line_total')$$,
-    'cart lines are compact: id, label, qty, price, line_total');
+                          jsonb_object_keys(i) k WHERE k NOT IN ('product_id', 'label', 'quantity', 'unit_price', 'line_total')$$,
+    'cart lines are compact: product_id, label, quantity, unit_price, line_total (named as the cart tools'' arguments)');
 SELECT is(convo.cart_summary('b0000000-0000-4000-8000-000000000082', 'c0000000-0000-4000-8000-0000000082b1'), '{"items": [], "total": 0}'::jsonb,
     'B''s customer has no cart: nothing leaked into it');
 

@@ -224,7 +224,7 @@ SELECT throws_ok($$SELECT convo.route_model('f0000000-0000-4000-8000-0000000086a
     'convo.route_model: conversation_id and text are required', 'a NULL text is refused');
 SELECT throws_ok($$SELECT convo.route_model('f0000000-0000-4000-8000-00000000dead', 'hola')$$, 'P0002',
     'convo.route_model: unknown conversation f0000000-0000-4000-8000-00000000dead', 'an unknown conversation is refused');
-SELECT throws_ok($$SELECT convo.route_model('f0000000-0000-4000-8000-0000000086e1', 'hola')$$, 'P0002',
+SELECT throws_ok($$SELECT convo.route_model('f0000000-0000-4000-8000-0000000086e1', 'hola')$$, '55000',
     'convo.route_model: account e0000000-0000-4000-8000-000000000086 has no default bot profile',
     'a conversation without a profile, in an account without a default one, is refused');
 SELECT throws_ok($$SELECT convo.route_model($q$'; DROP TABLE x; --$q$, 'hola')$$, '22P02', NULL,

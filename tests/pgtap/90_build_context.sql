@@ -1,7 +1,7 @@
 -- convo.build_context: messages within the budget, tools, model, window, customer, cart, and a
 -- cache that is never stale.
 BEGIN;
-SELECT plan(67);
+SELECT plan(75);
 
 CREATE SCHEMA t;
 CREATE FUNCTION t.notification(messages jsonb) RETURNS jsonb LANGUAGE sql AS $$
@@ -46,7 +46,7 @@ SELECT ok((:'c1'::jsonb #>> '{messages,0,content}') NOT LIKE '%Cart%', 'an empty
 SELECT is(:'c1'::jsonb -> 'window', convo.free_window(:'conv'), 'the window is free_window''s');
 SELECT is(:'c1'::jsonb #>> '{customer,name}', 'Lucía', 'customer name');
 SELECT is(:'c1'::jsonb #>> '{customer,wa_id}', '5491188800001', 'customer wa_id');
-SELECT is(:'c1'::jsonb -> 'cart', 'null', 'no cart');
+SELECT is(:'c1'::jsonb -> 'cart', '{"items": [], "total": 0}', 'no cart: the empty cart, as view_cart shows it');
 SELECT is(jsonb_typeof(:'c1'::jsonb -> 'tools'), 'array', 'tools is an array');
 SELECT is((SELECT count(*) FROM jsonb_array_elements(:'c1'::jsonb -> 'tools') x WHERE x ->> 'type' = 'function' AND x #>> '{function,name}' IS NOT NULL),
           jsonb_array_length(:'c1'::jsonb -> 'tools')::bigint, 'every tool in the OpenAI format');
@@ -133,8 +133,10 @@ INSERT INTO convo.cart_items (account_id, cart_id, product_id, quantity, unit_pr
 SELECT t.ctx() AS withcart \gset
 SELECT is(:'withcart'::jsonb ->> 'cached', 'false', 'cart changed: rebuilt');
 SELECT is(:'withcart'::jsonb -> 'cart', jsonb_build_object('items', jsonb_build_array(jsonb_build_object(
-              'product_id', :'product', 'label', 'Zapatilla Sol 42', 'quantity', 2, 'amount', '61.00')),
-              'total', '61.00', 'currency', 'USD'), 'the cart: ids, labels, quantities, total');
+              'product_id', :'product', 'label', 'Zapatilla Sol 42', 'quantity', 2, 'unit_price', 30.50, 'line_total', 61.00)),
+              'total', 61.00, 'currency', 'USD'), 'the cart: product ids, labels, quantities, unit prices, line totals, total');
+SELECT is(:'withcart'::jsonb -> 'cart', convo.cart_summary(:'account', (SELECT contact_id FROM convo.conversations WHERE conversation_id = :'conv')),
+          'exactly the cart the cart tools return (one shape)');
 SELECT ok((:'withcart'::jsonb #>> '{messages,0,content}') LIKE '%2 items, 61.00 USD%', 'the system message summarises the cart');
 UPDATE convo.products SET name = 'Zapatilla Sol Roja 42' WHERE product_id = :'product';
 SELECT is(t.ctx() #>> '{cart,items,0,label}', 'Zapatilla Sol Roja 42', 'product renamed: the cart label follows');
@@ -142,6 +144,14 @@ UPDATE convo.products SET stock = 4 WHERE product_id = :'product';
 SELECT is(t.ctx() ->> 'cached', 'true', 'a stock change (not shown) keeps the cache');
 UPDATE convo.cart_items SET quantity = 3 WHERE cart_id = :'cart';
 SELECT is(t.ctx() #>> '{cart,total}', '91.50', 'quantity changed: the new total');
+SELECT ok((t.ctx() #>> '{messages,0,content}') LIKE '%3 items, 91.50 USD%', 'and the new prompt line');
+-- A long name with a multi-byte character at the cut: cut by characters, never inside one.
+UPDATE convo.products SET name = repeat('a', 38) || 'ñandú 👟 rojo' WHERE product_id = :'product';
+SELECT is(t.ctx() #>> '{cart,items,0,label}', repeat('a', 38) || 'ñ…', 'a label is cut to 40 characters, ñ kept whole');
+UPDATE convo.products SET name = repeat('a', 38) || '👟👟👟' WHERE product_id = :'product';
+SELECT is(t.ctx() #>> '{cart,items,0,label}', repeat('a', 38) || '👟…', 'an emoji at the cut is kept whole');
+SELECT ok(convert_to(t.ctx() #>> '{cart,items,0,label}', 'UTF8') IS NOT NULL, 'valid UTF-8 after the cut');
+UPDATE convo.products SET name = 'Zapatilla Sol Roja 42' WHERE product_id = :'product';
 UPDATE convo.context_cache SET valid_until = now() - interval '1 second' WHERE conversation_id = :'conv';
 SELECT is(t.ctx() ->> 'cached', 'false', 'a context past its valid_until (cart expiry) is rebuilt');
 INSERT INTO convo.orders (account_id, contact_id, total, status) SELECT :'account', contact_id, 91.50, 'paid' FROM convo.contacts WHERE wa_id = '5491188800001';
@@ -179,6 +189,15 @@ SELECT throws_like($$SELECT t.ctx('[1]')$$, 'convo.build_context: options must b
 SELECT throws_ok($$SELECT t.ctx('{"history": "5"}')$$, '22023', 'convo.build_context: options.history must be an integer', 'history of the wrong type');
 SELECT throws_ok($$SELECT t.ctx('{"max_tokens": 10}')$$, '22023', 'convo.build_context: options.max_tokens must be between 50 and 200000, got 10', 'budget out of range');
 SELECT throws_ok($$SELECT t.ctx('{"histroy": 5}')$$, '22023', 'convo.build_context: unknown option "histroy"', 'a typo in an option');
+-- No profile at all: no assistant, said as call_tool and route_model say it.
+UPDATE convo.conversations SET bot_profile_id = NULL WHERE conversation_id = :'conv';
+DELETE FROM convo.bot_profiles WHERE account_id = :'account';
+SELECT throws_ok($$SELECT t.ctx()$$, '55000', format('convo.build_context: account %s has no default bot profile', :'account'),
+                 'an account without a bot profile: 55000 naming it');
+SELECT throws_ok(format($$SELECT convo.route_model(%L, 'hola')$$, :'conv'), '55000',
+                 format('convo.route_model: account %s has no default bot profile', :'account'), 'route_model agrees');
+SELECT throws_ok(format($$SELECT convo.call_tool(%L, 'view_cart')$$, :'conv'), '55000',
+                 format('convo.call_tool: account %s has no default bot profile', :'account'), 'and call_tool');
 
 SELECT * FROM finish();
 ROLLBACK;
