@@ -114,3 +114,49 @@ TEST(Budget, SystemOnlyWithoutHistory) {
 
 }  // namespace
 }  // namespace convo
+
+namespace convo {
+namespace {
+
+TEST(Transcript, ReadingOrderRolesAndLatestCustomerMessage) {
+    // Newest first, as the index returns them.
+    Transcript t = make_transcript({{false, "text", "¿Algo más?", "{}"},
+                                    {true, "image", "este", "{}"},
+                                    {false, "text", "Hola, ¿qué buscás?", "{}"},
+                                    {true, "text", "Hola", "{}"}});
+    ASSERT_EQ(t.messages.size(), 4u);
+    EXPECT_EQ(t.messages[0].role, "user");
+    EXPECT_EQ(t.messages[0].content, "Hola");
+    EXPECT_EQ(t.messages[3].role, "assistant");
+    EXPECT_EQ(t.latest_customer, 2);
+    EXPECT_EQ(t.latest_text(), "[image] este");
+}
+
+TEST(Transcript, LatestCustomerMessageFromBeyondTheHistory) {
+    Transcript t = make_transcript({{false, "text", "Gracias a vos", "{}"}});
+    EXPECT_EQ(t.latest_customer, -1);
+    EXPECT_EQ(t.latest_text(), "");
+    add_latest_customer_message(t, {true, "audio", std::nullopt, R"({"audio": {"voice": true}})"});
+    ASSERT_EQ(t.messages.size(), 2u);
+    EXPECT_EQ(t.messages[0].role, "user");
+    EXPECT_EQ(t.latest_customer, 0);
+    EXPECT_EQ(t.latest_text(), "[voice note]");
+    add_latest_customer_message(t, {true, "text", "again", "{}"});  // already there: nothing added
+    EXPECT_EQ(t.messages.size(), 2u);
+    EXPECT_EQ(make_transcript({}).latest_customer, -1);
+}
+
+TEST(AssemblePrompt, RendersTheTemplateAndFits) {
+    PromptFields f{"Sol", "Ana", "3 items, 59.97 USD", "", "", "Be brief."};
+    Transcript t = make_transcript({{true, "text", "¿Tienen el 42?", "{}"}});
+    FittedPrompt p = assemble_prompt("Shop {{business_name}}.\nCart: {{cart}}.\nStep: {{step}}\n{{style}}", f,
+                                     std::move(t), 10, 1000);
+    ASSERT_EQ(p.messages.size(), 2u);
+    EXPECT_EQ(p.messages[0].content, "Shop Sol.\nCart: 3 items, 59.97 USD.\nBe brief.");
+    EXPECT_EQ(p.messages[1].content, "¿Tienen el 42?");
+    EXPECT_LE(p.used, 1000u);
+    EXPECT_FALSE(p.over_budget);
+}
+
+}  // namespace
+}  // namespace convo
