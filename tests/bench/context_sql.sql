@@ -5,17 +5,16 @@
 -- One statement reads everything: the conversation, account, contact and profile by primary
 -- key, the last N messages from messages_conversation_sent (newest first, LIMIT N, then put in
 -- reading order), the latest customer message only when none is among them, the open cart with
--- its product labels, the last orders when asked; the same statement renders the system
--- message (replace() per placeholder, lines whose placeholders are all empty dropped), gets
--- the tools from convo.tool_definitions and the model from convo.route_model, exactly as
--- build_context does. PL/pgSQL then fits the history to the budget (a loop over N entries)
+-- its product labels (convo.open_cart, the cart's owner), the last orders when asked; the same
+-- statement renders the system message (replace() per placeholder, lines whose placeholders
+-- are all empty dropped), gets the tools from convo.tool_definitions and the model from
+-- convo.route_model, as build_context does. PL/pgSQL then fits the history to the budget (a loop over N entries)
 -- and builds the result. Plans are kept per session (PL/pgSQL's plan cache), like
 -- build_context's kept plans; no cache of contexts: this is the miss path.
 --
 -- Differences, all in this function's favour: tokens are estimated as bytes / 4 (the
 -- extension's estimator follows o200k's pre-tokenizer and is more expensive), so budget.used
--- differs; options are read, not validated; labels are cut at 40 characters rather than 40
--- bytes (the same for ASCII names).
+-- differs; options are read, not validated.
 -- What a reader of the transcript sees of a message (the extension's message_text): its text,
 -- or a placeholder for media, locations, reactions, templates... Inlined into the query below.
 CREATE FUNCTION convo_bench.message_text(type text, body text, payload jsonb) RETURNS text
@@ -109,27 +108,9 @@ BEGIN
                           AND m.direction = 'in'
                         ORDER BY m.sent_at DESC, m.message_id DESC LIMIT 1)
                   END AS text) li
-     -- The open cart: ids, short labels, quantities, amounts, total.
-      LEFT JOIN LATERAL (
-           SELECT jsonb_build_object(
-                      'items', jsonb_agg(jsonb_build_object(
-                                   'product_id', l.product_id::text,
-                                   'label', CASE WHEN length(l.name) > 40 THEN left(l.name, 40) || '…' ELSE l.name END,
-                                   'quantity', l.quantity, 'amount', l.amount::text)
-                               ORDER BY l.added_at, l.product_id),
-                      'total', min(l.total)::text, 'currency', min(l.currency) FILTER (WHERE l.first)) AS cart,
-                  min(l.units) || CASE WHEN min(l.units) = 1 THEN ' item, ' ELSE ' items, ' END
-                      || min(l.total)::text || ' ' || min(l.currency) FILTER (WHERE l.first) AS summary
-             FROM (SELECT ci.product_id, pr.name, ci.quantity, ci.quantity * ci.unit_price AS amount, pr.currency,
-                          ci.added_at, row_number() OVER (ORDER BY ci.added_at, ci.product_id) = 1 AS first,
-                          sum(ci.quantity * ci.unit_price) OVER () AS total, sum(ci.quantity) OVER () AS units
-                     FROM convo.carts ct
-                     JOIN convo.cart_items ci ON ci.account_id = ct.account_id AND ci.cart_id = ct.cart_id
-                     JOIN convo.products pr ON pr.account_id = ci.account_id AND pr.product_id = ci.product_id
-                    WHERE ct.account_id = c.account_id AND ct.contact_id = c.contact_id
-                      AND ct.status = 'open' AND ct.expires_at > now()
-                    ORDER BY ci.added_at, ci.product_id LIMIT 50) l
-           HAVING count(*) > 0) cart ON true
+     -- The open cart, from its owner (convo.open_cart), as build_context embeds it.
+     CROSS JOIN LATERAL (SELECT oc.summary AS cart, oc.prompt_line AS summary
+                           FROM convo.open_cart(c.account_id, c.contact_id) oc) cart
      -- The tools the profile enables, and their cost in tokens.
      CROSS JOIN LATERAL (
            SELECT t.tools, CASE WHEN jsonb_array_length(t.tools) = 0 THEN 0 ELSE (octet_length(t.tools::text) + 3) / 4 END
