@@ -197,3 +197,752 @@ BEGIN
     EXECUTE format('GRANT UPDATE (deleted_at) ON convo.messages TO %I', authed);
 END
 $$;
+
+-- ============================================================================================
+-- One owner per concept: the source domain, the limits, the effective profile, the cart's
+-- one shape, routing split from its profile read, the entry point's reply recorded as a fact.
+-- ============================================================================================
+
+-- The one list of sources.
+CREATE DOMAIN convo.source AS text
+    CONSTRAINT source_known CHECK (VALUE IN ('whatsapp', 'twilio', 'vapi'));
+COMMENT ON DOMAIN convo.source IS 'A webhook source: whatsapp (Meta Cloud API), twilio or vapi';
+
+ALTER TABLE convo.inbox DROP CONSTRAINT inbox_source_check;
+ALTER TABLE convo.inbox ALTER COLUMN source TYPE convo.source;
+ALTER TABLE convo.inbox_archive ALTER COLUMN source TYPE convo.source;
+ALTER TABLE convo.unroutable ALTER COLUMN source TYPE convo.source;
+ALTER TABLE convo.webhook_events ALTER COLUMN source TYPE convo.source;
+
+-- The limits, and the bot profile columns that take them.
+CREATE FUNCTION convo.limits() RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN jsonb '{"history_length": {"min": 0, "max": 100, "default": 5},
+               "token_budget": {"min": 50, "max": 200000, "default": 1500},
+               "cart_lines": {"max": 50},
+               "label_chars": {"max": 40}}';
+COMMENT ON FUNCTION convo.limits() IS 'Bounds and defaults of history_length, token_budget, cart_lines and label_chars: the one place they are written';
+
+-- One bound of convo.limits() (min, max or default), for CHECKs and column defaults.
+CREATE FUNCTION convo.limit_value(name text, bound text) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+RETURN (convo.limits() -> name ->> bound)::int;
+COMMENT ON FUNCTION convo.limit_value(text, text) IS 'One bound (min, max, default) of a limit in convo.limits()';
+
+ALTER TABLE convo.bot_profiles ALTER COLUMN history_length SET DEFAULT convo.limit_value('history_length', 'default');
+ALTER TABLE convo.bot_profiles ALTER COLUMN token_budget SET DEFAULT convo.limit_value('token_budget', 'default');
+ALTER TABLE convo.bot_profiles DROP CONSTRAINT bot_profiles_history_length_check;
+ALTER TABLE convo.bot_profiles ADD CONSTRAINT bot_profiles_history_length_check CHECK (history_length
+    BETWEEN convo.limit_value('history_length', 'min') AND convo.limit_value('history_length', 'max'));
+ALTER TABLE convo.bot_profiles DROP CONSTRAINT bot_profiles_token_budget_check;
+ALTER TABLE convo.bot_profiles ADD CONSTRAINT bot_profiles_token_budget_check CHECK (token_budget
+    BETWEEN convo.limit_value('token_budget', 'min') AND convo.limit_value('token_budget', 'max'));
+
+-- Functions whose source argument is now a convo.source.
+DROP FUNCTION convo.inbox_put(text, text);
+CREATE FUNCTION convo.inbox_put(source convo.source, body text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    id bigint;
+BEGIN
+    IF source IS NULL THEN
+        RAISE EXCEPTION 'convo.inbox_put: source must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF body IS NULL THEN
+        RAISE EXCEPTION 'convo.inbox_put: body must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    INSERT INTO convo.inbox (source, body) VALUES (source, body) RETURNING inbox_id INTO id;
+    -- One wake-up per transaction: identical notifications of a transaction are folded.
+    PERFORM pg_notify('convo_inbox', '');
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION convo.inbox_put(convo.source, text) IS 'Stores a raw webhook body (source whatsapp|twilio|vapi) for ingestion; returns its inbox id';
+
+CREATE OR REPLACE FUNCTION convo.inbox_put_batch(sources text[], bodies text[], dead_reasons text[] DEFAULT NULL,
+                                      notify boolean DEFAULT true)
+RETURNS SETOF bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    n int;
+    ids regclass := pg_get_serial_sequence('convo.inbox', 'inbox_id')::regclass;
+BEGIN
+    IF sources IS NULL OR bodies IS NULL THEN
+        RAISE EXCEPTION 'convo.inbox_put_batch: sources and bodies must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF coalesce(array_ndims(sources), 1) > 1 OR coalesce(array_ndims(bodies), 1) > 1
+       OR coalesce(array_ndims(dead_reasons), 1) > 1 THEN
+        RAISE EXCEPTION 'convo.inbox_put_batch: arrays must be one-dimensional' USING ERRCODE = '22023';
+    END IF;
+    n := cardinality(bodies);
+    IF cardinality(sources) <> n OR cardinality(dead_reasons) <> n THEN
+        RAISE EXCEPTION 'convo.inbox_put_batch: array lengths differ: sources %, bodies %, dead_reasons %',
+            cardinality(sources), n, coalesce(cardinality(dead_reasons)::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    IF array_position(sources, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'convo.inbox_put_batch: source % is NULL', array_position(sources, NULL)
+            USING ERRCODE = '22004';
+    END IF;
+    IF array_position(bodies, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'convo.inbox_put_batch: body % is NULL', array_position(bodies, NULL)
+            USING ERRCODE = '22004';
+    END IF;
+    -- The sidecar passes text[]; each source becomes a convo.source, which refuses an unknown
+    -- one (23514) before anything is stored.
+    PERFORM sources::convo.source[];
+
+    -- Each row takes its id in the same step as its position, so the ids come back in input
+    -- order whatever order the INSERT writes them in.
+    RETURN QUERY
+    WITH input AS MATERIALIZED (
+        SELECT u.ord, u.source, u.body, u.reason,
+               nextval(ids) AS id
+          FROM unnest(sources, bodies, coalesce(dead_reasons, array_fill(NULL::text, ARRAY[n])))
+               WITH ORDINALITY AS u(source, body, reason, ord)
+         ORDER BY u.ord),
+    stored AS (
+        INSERT INTO convo.inbox (inbox_id, source, body, state, last_error, processed_at)
+        OVERRIDING SYSTEM VALUE
+        SELECT i.id, i.source, i.body,
+               CASE WHEN i.reason IS NULL THEN 'pending' ELSE 'dead' END,
+               i.reason,
+               CASE WHEN i.reason IS NOT NULL THEN clock_timestamp() END
+          FROM input i
+         ORDER BY i.ord)
+    SELECT i.id FROM input i ORDER BY i.ord;
+
+    IF notify IS NOT FALSE AND (dead_reasons IS NULL OR array_position(dead_reasons, NULL) IS NOT NULL) THEN
+        PERFORM pg_notify('convo_inbox', '');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION convo.inbox_put_batch(text[], text[], text[], boolean) IS 'Stores many raw webhook bodies in one statement (dead on arrival where a reason is given); returns their inbox ids in input order; one NOTIFY convo_inbox unless notify is false';
+
+DROP FUNCTION convo.ingest(text, jsonb);
+DROP FUNCTION convo.ingest_body(text, text);
+CREATE FUNCTION convo.ingest(source convo.source, payload jsonb) RETURNS jsonb
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'convo_ingest';
+COMMENT ON FUNCTION convo.ingest(convo.source, jsonb) IS 'Ingests a webhook payload (source whatsapp: a Cloud API notification; twilio: the form fields as an object); returns {messages, duplicates, statuses, unroutable, ignored, echoes, edits, revokes, flagged, groups, errors, conversations}';
+
+CREATE FUNCTION convo.ingest_body(source convo.source, body text) RETURNS jsonb
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'convo_ingest_body';
+COMMENT ON FUNCTION convo.ingest_body(convo.source, text) IS 'Ingests a raw webhook body as stored in the inbox (JSON text, or form-encoded for twilio); \u0000 escapes are dropped from strings';
+
+-- The entry point's reply, recorded as a fact (core/free_window.cpp judges it).
+CREATE OR REPLACE FUNCTION convo.on_message_inserted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    IF NEW.direction = 'in' THEN
+        UPDATE convo.conversations c SET
+            last_inbound_at = greatest(c.last_inbound_at, NEW.sent_at),
+            last_message_at = greatest(c.last_message_at, NEW.sent_at),
+            unread_count = c.unread_count + 1,
+            status = 'open',
+            closed_at = NULL,
+            -- A referral (ad or post click) starts a new entry point; the 72 h free window
+            -- opens only when the business answers it within 24 h (core/free_window.cpp).
+            entry_point_source = CASE WHEN NEW.payload ? 'referral'
+                THEN coalesce(NEW.payload #>> '{referral,source_type}', 'unknown') ELSE c.entry_point_source END,
+            entry_point_at = CASE WHEN NEW.payload ? 'referral' THEN NEW.sent_at ELSE c.entry_point_at END,
+            entry_point_replied_at = CASE WHEN NEW.payload ? 'referral' THEN NULL ELSE c.entry_point_replied_at END,
+            entry_point_referral = CASE WHEN NEW.payload ? 'referral' THEN NEW.payload -> 'referral' ELSE c.entry_point_referral END,
+            updated_at = now()
+        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
+    ELSIF NEW.origin = 'business_app' THEN
+        -- A person wrote from the WhatsApp Business app (an echo). Outbound, so it never opens
+        -- the window; not a Cloud API reply, so it does not start the entry point's free 72 h
+        -- either. It marks the conversation as handled by a human.
+        UPDATE convo.conversations c SET
+            last_outbound_at = greatest(c.last_outbound_at, NEW.sent_at),
+            last_message_at = greatest(c.last_message_at, NEW.sent_at),
+            unread_count = 0,
+            human_replied_at = greatest(c.human_replied_at, NEW.sent_at),
+            updated_at = now()
+        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
+    ELSE
+        -- Outbound messages never open or extend the window. Only a fact is recorded here:
+        -- the first business reply since the entry point (the earliest, whatever order replies
+        -- are recorded in). Whether it came in time to open the 72 h window is decided by
+        -- core/free_window.cpp alone.
+        UPDATE convo.conversations c SET
+            last_outbound_at = greatest(c.last_outbound_at, NEW.sent_at),
+            last_message_at = greatest(c.last_message_at, NEW.sent_at),
+            unread_count = 0,
+            entry_point_replied_at = CASE
+                WHEN NEW.sent_at >= c.entry_point_at THEN least(c.entry_point_replied_at, NEW.sent_at)
+                ELSE c.entry_point_replied_at END,
+            updated_at = now()
+        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION convo.on_message_inserted() IS 'Trigger: an inserted message updates its conversation (window, entry point, unread count, timestamps, human reply from the Business app)';
+
+-- The effective profile, and the functions that take their profile from it.
+CREATE OR REPLACE FUNCTION convo.upsert_bot_profile(account_id uuid, profile jsonb) RETURNS uuid
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+#variable_conflict use_column
+DECLARE
+    fn constant text := 'convo.upsert_bot_profile: ';
+    -- The bounds of history_length and token_budget are convo.limits()'.
+    schema constant jsonb := jsonb_set(jsonb_set($json$
+        {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {
+          "name": {"type": "string", "minLength": 1, "maxLength": 100},
+          "system_template": {"type": "string", "minLength": 1, "maxLength": 20000},
+          "small_model": {"type": "string", "minLength": 1, "maxLength": 200},
+          "large_model": {"type": "string", "minLength": 1, "maxLength": 200},
+          "history_length": {"type": "integer"},
+          "token_budget": {"type": "integer"},
+          "tools": {"type": "array", "maxItems": 50, "items": {"type": "string"}},
+          "steps": {"type": "array", "maxItems": 50, "items": {
+              "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 64},
+                "instruction": {"type": "string", "maxLength": 2000}}}},
+          "business_info": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 2000}},
+          "simple_intents": {"type": ["array", "null"], "maxItems": 500,
+                             "items": {"type": "string", "minLength": 1, "maxLength": 200}},
+          "fallback_text": {"type": ["string", "null"], "maxLength": 4096},
+          "style_rules": {"type": "string", "maxLength": 4000},
+          "is_default": {"type": "boolean"}}}
+    $json$,
+        '{properties,history_length}', jsonb_build_object('type', 'integer',
+            'minimum', convo.limit_value('history_length', 'min'), 'maximum', convo.limit_value('history_length', 'max'))),
+        '{properties,token_budget}', jsonb_build_object('type', 'integer',
+            'minimum', convo.limit_value('token_budget', 'min'), 'maximum', convo.limit_value('token_budget', 'max')));
+    problem text;
+    p jsonb := profile;
+    profile_name text := profile ->> 'name';
+    bad record;
+    was_default boolean;
+    id uuid;
+BEGIN
+    IF account_id IS NULL OR profile IS NULL THEN
+        RAISE EXCEPTION '%account_id and profile are required', fn USING ERRCODE = '22004';
+    END IF;
+    problem := convo.json_schema_error(schema, p, 'profile');
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION '%', fn || problem USING ERRCODE = '22023';
+    END IF;
+    IF btrim(profile_name) = '' THEN
+        RAISE EXCEPTION '%name must not be blank', fn USING ERRCODE = '22023';
+    END IF;
+
+    -- Tools: known ones, each once.
+    SELECT t.ord - 1 AS i, t.tool,
+           EXISTS (SELECT 1 FROM convo.tools k WHERE k.name = t.tool) AS known
+      INTO bad
+      FROM jsonb_array_elements_text(p -> 'tools') WITH ORDINALITY AS t(tool, ord)
+     WHERE NOT EXISTS (SELECT 1 FROM convo.tools k WHERE k.name = t.tool)
+        OR t.ord > (SELECT min(u.ord) FROM jsonb_array_elements_text(p -> 'tools') WITH ORDINALITY AS u(tool, ord)
+                     WHERE u.tool = t.tool)
+     ORDER BY t.ord LIMIT 1;
+    IF FOUND AND NOT bad.known THEN
+        RAISE EXCEPTION '%tools[%] must be one of %, got %', fn, bad.i,
+            (SELECT string_agg(k.name, ', ' ORDER BY k.position) FROM convo.tools k), to_jsonb(left(bad.tool, 40))
+            USING ERRCODE = '22023';
+    ELSIF FOUND THEN
+        RAISE EXCEPTION '%tools[%] repeats %', fn, bad.i, to_jsonb(bad.tool) USING ERRCODE = '22023';
+    END IF;
+
+    -- Steps: names are what update_progress takes, so each once.
+    SELECT s.ord - 1 AS i, s.step ->> 'name' AS step_name INTO bad
+      FROM jsonb_array_elements(p -> 'steps') WITH ORDINALITY AS s(step, ord)
+     WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(p -> 'steps') WITH ORDINALITY AS o(step, ord)
+                    WHERE o.ord < s.ord AND o.step ->> 'name' = s.step ->> 'name')
+     ORDER BY s.ord LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION '%steps[%].name repeats the step name %', fn, bad.i, to_jsonb(left(bad.step_name, 40))
+            USING ERRCODE = '22023';
+    END IF;
+    SELECT count(*) AS n, max(length(k)) AS longest, bool_or(btrim(k) = '') AS blank INTO bad
+      FROM jsonb_object_keys(CASE WHEN p ? 'business_info' THEN p -> 'business_info' ELSE '{}' END) AS k;
+    IF bad.n > 50 THEN
+        RAISE EXCEPTION '%business_info must have at most 50 topics, got %', fn, bad.n USING ERRCODE = '22023';
+    ELSIF bad.longest > 64 OR bad.blank THEN
+        RAISE EXCEPTION '%business_info topics (its keys) must have 1 to 64 characters', fn USING ERRCODE = '22023';
+    END IF;
+
+    -- Row-level security applies: another account is unknown here.
+    PERFORM FROM convo.accounts a WHERE a.account_id = upsert_bot_profile.account_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%unknown account %', fn, upsert_bot_profile.account_id USING ERRCODE = 'P0002';
+    END IF;
+
+    -- Profile writes of one account take turns: two profiles made default at once would
+    -- otherwise both un-default the old one and collide on bot_profiles_one_default.
+    PERFORM pg_advisory_xact_lock('convo.bot_profiles'::regclass::oid::int,
+                                  hashtext(upsert_bot_profile.account_id::text));
+    SELECT b.is_default INTO was_default FROM convo.bot_profiles b
+     WHERE b.account_id = upsert_bot_profile.account_id AND b.name = profile_name;
+    IF was_default AND (p -> 'is_default') = 'false' THEN
+        RAISE EXCEPTION '%profile % is the account''s default; make another profile the default instead', fn,
+            to_jsonb(profile_name) USING ERRCODE = '22023';
+    END IF;
+    IF (p -> 'is_default') = 'true' THEN
+        UPDATE convo.bot_profiles b SET is_default = false, updated_at = now()
+         WHERE b.account_id = upsert_bot_profile.account_id AND b.is_default AND b.name <> profile_name;
+    END IF;
+
+    INSERT INTO convo.bot_profiles (account_id, name) VALUES (upsert_bot_profile.account_id, profile_name)
+        ON CONFLICT (account_id, name) DO NOTHING;
+    UPDATE convo.bot_profiles b SET
+        system_template = CASE WHEN p ? 'system_template' THEN p ->> 'system_template' ELSE b.system_template END,
+        small_model     = CASE WHEN p ? 'small_model' THEN p ->> 'small_model' ELSE b.small_model END,
+        large_model     = CASE WHEN p ? 'large_model' THEN p ->> 'large_model' ELSE b.large_model END,
+        history_length  = CASE WHEN p ? 'history_length' THEN (p -> 'history_length')::numeric::int ELSE b.history_length END,
+        token_budget    = CASE WHEN p ? 'token_budget' THEN (p -> 'token_budget')::numeric::int ELSE b.token_budget END,
+        tools           = CASE WHEN p ? 'tools' THEN ARRAY(SELECT jsonb_array_elements_text(p -> 'tools')) ELSE b.tools END,
+        steps           = CASE WHEN p ? 'steps' THEN p -> 'steps' ELSE b.steps END,
+        business_info   = CASE WHEN p ? 'business_info' THEN p -> 'business_info' ELSE b.business_info END,
+        simple_intents  = CASE WHEN NOT p ? 'simple_intents' THEN b.simple_intents
+                               WHEN jsonb_typeof(p -> 'simple_intents') = 'null' THEN NULL
+                               ELSE ARRAY(SELECT jsonb_array_elements_text(p -> 'simple_intents')) END,
+        fallback_text   = CASE WHEN p ? 'fallback_text' THEN p ->> 'fallback_text' ELSE b.fallback_text END,
+        style_rules     = CASE WHEN p ? 'style_rules' THEN p ->> 'style_rules' ELSE b.style_rules END,
+        is_default      = CASE WHEN p ? 'is_default' THEN (p -> 'is_default')::boolean ELSE b.is_default END,
+        updated_at      = now()
+     WHERE b.account_id = upsert_bot_profile.account_id AND b.name = profile_name
+    RETURNING b.bot_profile_id INTO id;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION convo.upsert_bot_profile(uuid, jsonb) IS 'Creates or updates (by account and name) a bot profile from {name, system_template, small_model, large_model, history_length, token_budget, tools, steps, business_info, simple_intents, fallback_text, style_rules, is_default}; absent keys keep their value; making it the default un-defaults the previous one; returns the profile id';
+
+CREATE FUNCTION convo.effective_profile(account_id uuid, bot_profile_id uuid,
+                                        caller text DEFAULT 'convo.effective_profile')
+RETURNS convo.bot_profiles
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+AS $$
+#variable_conflict use_column
+DECLARE
+    p convo.bot_profiles;
+BEGIN
+    -- Two statements rather than an OR: each is one probe of its own index.
+    IF effective_profile.bot_profile_id IS NOT NULL THEN
+        SELECT b.* INTO p FROM convo.bot_profiles b
+         WHERE b.account_id = effective_profile.account_id AND b.bot_profile_id = effective_profile.bot_profile_id;
+    ELSE
+        SELECT b.* INTO p FROM convo.bot_profiles b
+         WHERE b.account_id = effective_profile.account_id AND b.is_default;
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%: account % has no default bot profile', caller, effective_profile.account_id
+            USING ERRCODE = '55000',
+                  HINT = 'Make one of its profiles the default (convo.upsert_bot_profile with "is_default": true), or give the conversation a bot_profile_id.';
+    END IF;
+    RETURN p;
+END
+$$;
+COMMENT ON FUNCTION convo.effective_profile(uuid, uuid, text) IS 'The bot profile a conversation follows: bot_profile_id if given, else the account''s default; raises 55000 when the account has none';
+
+CREATE FUNCTION convo.open_cart(account_id uuid, contact_id uuid)
+RETURNS TABLE (summary jsonb, prompt_line text, expires_at timestamptz)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+               'items', coalesce(jsonb_agg(jsonb_build_object(
+                            'product_id', l.product_id,
+                            'label', CASE WHEN length(l.name) > convo.limit_value('label_chars', 'max')
+                                          THEN left(l.name, convo.limit_value('label_chars', 'max') - 1) || '…'
+                                          ELSE l.name END,
+                            'quantity', l.quantity,
+                            'unit_price', l.unit_price,
+                            'line_total', l.quantity * l.unit_price)
+                          ORDER BY l.added_at, l.product_id)
+                          FILTER (WHERE l.n <= convo.limit_value('cart_lines', 'max')), '[]'),
+               'total', coalesce(sum(l.quantity * l.unit_price), 0),
+               'currency', min(l.currency),
+               'more', nullif(count(*) FILTER (WHERE l.n > convo.limit_value('cart_lines', 'max')), 0))),
+           CASE WHEN count(l.product_id) > 0 THEN
+               format('%s %s, %s %s', sum(l.quantity), CASE WHEN sum(l.quantity) = 1 THEN 'item' ELSE 'items' END,
+                      sum(l.quantity * l.unit_price), min(l.currency)) END,
+           min(l.cart_expires_at)
+      FROM (SELECT 1) AS one
+      LEFT JOIN (SELECT i.product_id, p.name, i.quantity, i.unit_price, p.currency, i.added_at,
+                        c.expires_at AS cart_expires_at,
+                        row_number() OVER (ORDER BY i.added_at, i.product_id) AS n
+                   FROM convo.carts c
+                   JOIN convo.cart_items i ON i.account_id = c.account_id AND i.cart_id = c.cart_id
+                   JOIN convo.products p ON p.account_id = i.account_id AND p.product_id = i.product_id
+                  WHERE c.account_id = open_cart.account_id AND c.contact_id = open_cart.contact_id
+                    AND c.status = 'open' AND c.expires_at > now()) AS l ON true
+$$;
+COMMENT ON FUNCTION convo.open_cart(uuid, uuid) IS 'A contact''s open, unexpired cart: its summary ({items: [{product_id, label, quantity, unit_price, line_total}], total, currency}), its prompt line ("3 items, 59.97 USD") and when it expires';
+
+CREATE OR REPLACE FUNCTION convo.cart_summary(account_id uuid, contact_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT c.summary FROM convo.open_cart(cart_summary.account_id, cart_summary.contact_id) AS c;
+END;
+COMMENT ON FUNCTION convo.cart_summary(uuid, uuid) IS 'A contact''s open, unexpired cart as the model sees it: {items: [{product_id, label, quantity, unit_price, line_total}], total, currency} (convo.open_cart)';
+
+CREATE OR REPLACE FUNCTION convo.call_tool(conversation_id uuid, name text, arguments jsonb DEFAULT '{}')
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+#variable_conflict use_column
+DECLARE
+    args jsonb := coalesce(arguments, '{}');   -- a call without arguments
+    conv record;
+    profile convo.bot_profiles;
+    tool record;
+    enabled text;
+    problem text;
+    product_text text;
+    product record;
+    cart uuid;
+    in_cart int;
+    cart_currency text;
+    qty int;
+    step_name text;
+    instruction text;
+    topic text;
+    info record;
+BEGIN
+    IF conversation_id IS NULL THEN
+        RAISE EXCEPTION 'convo.call_tool: conversation_id must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT c.account_id, c.contact_id, c.bot_profile_id INTO conv
+      FROM convo.conversations c WHERE c.conversation_id = call_tool.conversation_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'convo.call_tool: unknown conversation %', call_tool.conversation_id
+            USING ERRCODE = 'P0002';
+    END IF;
+
+    profile := convo.effective_profile(conv.account_id, conv.bot_profile_id, 'convo.call_tool');
+    SELECT string_agg(t.name, ', ' ORDER BY t.position) INTO enabled
+      FROM convo.tools t WHERE t.name = ANY (profile.tools);
+
+    SELECT t.name, t.parameters INTO tool FROM convo.tools t WHERE t.name = call_tool.name;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', format('unknown tool %s; available tools: %s',
+            coalesce(to_jsonb(left(call_tool.name, 64))::text, 'null'), coalesce(enabled, 'none')));
+    END IF;
+    IF NOT tool.name = ANY (profile.tools) THEN
+        RETURN jsonb_build_object('error', format('tool %s is not enabled for this conversation; available tools: %s',
+            tool.name, coalesce(enabled, 'none')));
+    END IF;
+    problem := convo.json_schema_error(tool.parameters, args, 'arguments');
+    IF problem IS NOT NULL THEN
+        RETURN jsonb_build_object('error', problem);
+    END IF;
+
+    CASE tool.name
+    WHEN 'search_products' THEN
+        -- As subqueries: PL/pgSQL would keep a bare call's SQL-function plan for the rest of
+        -- the transaction, row-level security quals of the role it was planned for included.
+        RETURN (SELECT convo.search_products(conv.account_id, args ->> 'query', args -> 'attributes',
+                                             (args -> 'max_price')::numeric,
+                                             coalesce((args -> 'in_stock')::boolean, false), 5));
+
+    WHEN 'view_cart' THEN
+        RETURN (SELECT convo.cart_summary(conv.account_id, conv.contact_id));
+
+    WHEN 'add_to_cart', 'remove_from_cart' THEN
+        product_text := args ->> 'product_id';
+        IF product_text !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+            RETURN jsonb_build_object('error', format('product_id must be an id from search_products, got %s',
+                to_jsonb(left(product_text, 40))));
+        END IF;
+        qty := (args -> 'quantity')::numeric::int;
+        -- The open cart, locked: concurrent calls for one contact take turns.
+        SELECT c.cart_id INTO cart FROM convo.carts c
+         WHERE c.account_id = conv.account_id AND c.contact_id = conv.contact_id
+           AND c.status = 'open' AND c.expires_at > now()
+           FOR UPDATE;
+
+        IF tool.name = 'remove_from_cart' THEN
+            SELECT i.quantity INTO in_cart FROM convo.cart_items i
+             WHERE i.account_id = conv.account_id AND i.cart_id = cart
+               AND i.product_id = product_text::uuid;
+            IF cart IS NULL OR in_cart IS NULL THEN
+                RETURN jsonb_build_object('error', format('product_id %s is not in the cart', product_text));
+            END IF;
+            IF qty IS NULL OR qty >= in_cart THEN
+                DELETE FROM convo.cart_items i
+                 WHERE i.account_id = conv.account_id AND i.cart_id = cart
+                   AND i.product_id = product_text::uuid;
+            ELSE
+                UPDATE convo.cart_items i SET quantity = i.quantity - qty
+                 WHERE i.account_id = conv.account_id AND i.cart_id = cart
+                   AND i.product_id = product_text::uuid;
+            END IF;
+            RETURN (SELECT convo.cart_summary(conv.account_id, conv.contact_id));
+        END IF;
+
+        -- add_to_cart: the product must be this account's, on sale, in stock and in the
+        -- cart's currency.
+        qty := coalesce(qty, 1);
+        SELECT p.product_id, p.name, p.price, p.currency, p.stock, p.active INTO product
+          FROM convo.products p
+         WHERE p.account_id = conv.account_id AND p.product_id = product_text::uuid;
+        IF NOT FOUND THEN
+            RETURN jsonb_build_object('error', format('product_id %s is not a product of this shop; use search_products', product_text));
+        END IF;
+        IF NOT product.active THEN
+            RETURN jsonb_build_object('error', format('product_id %s (%s) is no longer sold', product_text, product.name));
+        END IF;
+        IF product.stock <= 0 THEN
+            RETURN jsonb_build_object('error', format('product_id %s (%s) is out of stock', product_text, product.name));
+        END IF;
+        IF qty > product.stock THEN
+            RETURN jsonb_build_object('error', format('quantity: only %s of %s in stock', product.stock, product.name));
+        END IF;
+        IF cart IS NULL THEN
+            -- Only expired carts can still be open here; mark them, then open a new one (or
+            -- take the one a concurrent call just opened).
+            UPDATE convo.carts c SET status = 'expired', updated_at = now()
+             WHERE c.account_id = conv.account_id AND c.contact_id = conv.contact_id
+               AND c.status = 'open' AND c.expires_at <= now();
+            INSERT INTO convo.carts (account_id, contact_id) VALUES (conv.account_id, conv.contact_id)
+                ON CONFLICT (account_id, contact_id) WHERE status = 'open' DO NOTHING;
+            SELECT c.cart_id INTO cart FROM convo.carts c
+             WHERE c.account_id = conv.account_id AND c.contact_id = conv.contact_id AND c.status = 'open'
+               FOR UPDATE;
+        END IF;
+        SELECT coalesce(sum(i.quantity) FILTER (WHERE i.product_id = product.product_id), 0)::int,
+               min(p.currency)
+          INTO in_cart, cart_currency
+          FROM convo.cart_items i
+          JOIN convo.products p ON p.account_id = i.account_id AND p.product_id = i.product_id
+         WHERE i.account_id = conv.account_id AND i.cart_id = cart;
+        IF cart_currency IS DISTINCT FROM product.currency AND cart_currency IS NOT NULL THEN
+            RETURN jsonb_build_object('error', format('product_id %s is priced in %s but the cart is in %s',
+                product_text, product.currency, cart_currency));
+        END IF;
+        IF in_cart + qty > product.stock THEN
+            RETURN jsonb_build_object('error', format('quantity: only %s of %s in stock and %s already in the cart',
+                product.stock, product.name, in_cart));
+        END IF;
+        INSERT INTO convo.cart_items AS i (account_id, cart_id, product_id, quantity, unit_price)
+        VALUES (conv.account_id, cart, product.product_id, qty, product.price)
+        ON CONFLICT (account_id, cart_id, product_id)
+            DO UPDATE SET quantity = i.quantity + excluded.quantity, unit_price = excluded.unit_price;
+        -- Adding keeps the cart for another 24 h (the column default's span).
+        UPDATE convo.carts c SET expires_at = now() + interval '24 hours', updated_at = now()
+         WHERE c.account_id = conv.account_id AND c.cart_id = cart;
+        RETURN (SELECT convo.cart_summary(conv.account_id, conv.contact_id));
+
+    WHEN 'update_progress' THEN
+        step_name := args ->> 'step';
+        SELECT s ->> 'instruction' INTO instruction
+          FROM jsonb_array_elements(profile.steps) AS s WHERE s ->> 'name' = step_name;
+        IF NOT FOUND THEN
+            IF jsonb_array_length(profile.steps) = 0 THEN
+                RETURN jsonb_build_object('error', 'this assistant has no steps; do not call update_progress');
+            END IF;
+            RETURN jsonb_build_object('error', format('step must be one of %s, got %s',
+                (SELECT string_agg(to_jsonb(s ->> 'name')::text, ', ' ORDER BY n)
+                   FROM jsonb_array_elements(profile.steps) WITH ORDINALITY AS e(s, n)),
+                to_jsonb(left(step_name, 40))));
+        END IF;
+        UPDATE convo.conversations c SET current_step = step_name
+         WHERE c.account_id = conv.account_id AND c.conversation_id = call_tool.conversation_id;
+        RETURN jsonb_strip_nulls(jsonb_build_object('step', step_name, 'instruction', instruction));
+
+    WHEN 'handoff_to_human' THEN
+        UPDATE convo.conversations c SET bot_enabled = false, needs_human = true
+         WHERE c.account_id = conv.account_id AND c.conversation_id = call_tool.conversation_id;
+        RETURN jsonb_strip_nulls(jsonb_build_object('handed_off', true, 'reason', args ->> 'reason'));
+
+    WHEN 'get_business_info' THEN
+        topic := args ->> 'topic';
+        IF profile.business_info = '{}' THEN
+            RETURN jsonb_build_object('error', 'no business information is on file; offer a human instead');
+        END IF;
+        IF topic IS NULL THEN
+            RETURN profile.business_info;
+        END IF;
+        -- The topic as written, else ignoring case and surrounding spaces.
+        SELECT e.key, e.value INTO info
+          FROM jsonb_each(profile.business_info) AS e
+         WHERE e.key = topic OR lower(e.key) = lower(btrim(topic))
+         ORDER BY e.key = topic DESC LIMIT 1;
+        IF NOT FOUND THEN
+            RETURN jsonb_build_object('error', format('topic must be one of %s, got %s',
+                (SELECT string_agg(to_jsonb(k)::text, ', ' ORDER BY k) FROM jsonb_object_keys(profile.business_info) AS k),
+                to_jsonb(left(topic, 40))));
+        END IF;
+        RETURN jsonb_build_object(info.key, info.value);
+    ELSE
+        RAISE EXCEPTION 'convo.call_tool: tool % has no implementation', tool.name USING ERRCODE = 'XX000';
+    END CASE;
+END
+$$;
+COMMENT ON FUNCTION convo.call_tool(uuid, text, jsonb) IS 'Runs a tool call of the model for a conversation (search_products, add_to_cart, remove_from_cart, view_cart, update_progress, handoff_to_human, get_business_info); bad arguments, unknown or disabled tools give {"error": "..."}';
+
+CREATE FUNCTION convo.route_text(account_id uuid, small_model text, large_model text,
+                                 simple_intents text[], text text) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+#variable_conflict use_column
+DECLARE
+    fn constant text := 'convo.route_text: ';
+    hit jsonb;
+    norm text;
+    stem text;
+    phrases jsonb;
+    longest int;       -- words in the longest phrase
+    candidate text;
+    words_of text;     -- the candidate words holds
+    words text[];
+    n int;
+    rest boolean[];
+    step int[];
+BEGIN
+    IF route_text.account_id IS NULL OR route_text.text IS NULL THEN
+        RAISE EXCEPTION '%account_id and text are required', fn USING ERRCODE = '22004';
+    END IF;
+
+    -- Most accounts have no cached answers: one index probe then spares the lookup. Asked for
+    -- the first entry in primary key order: a generic plan of EXISTS may pick a sequential
+    -- scan that expects an early match, and reads every other account's entries when the
+    -- account has none.
+    IF (SELECT c.entry_id FROM convo.response_cache c WHERE c.account_id = route_text.account_id
+         ORDER BY c.entry_id LIMIT 1) IS NOT NULL THEN
+        hit := convo.response_cache_lookup(route_text.account_id, convo.question_key(route_text.text));
+    END IF;
+    IF hit IS NOT NULL THEN
+        RETURN jsonb_build_object('tier', 'cached', 'model', NULL, 'reason', 'cache_hit:' || (hit ->> 'entry_id'),
+                                  'cached', hit);
+    END IF;
+
+    norm := convo.normalize_text(route_text.text);
+    -- The first tool word of the text (leftmost, longest).
+    stem := (regexp_match(norm, '\m(' || convo.phrase_alternation(convo.tool_words()) || ')'))[1];
+    IF stem IS NOT NULL THEN
+        RETURN jsonb_build_object('tier', 'large', 'model', route_text.large_model,
+                                  'reason', 'tool_words:' || (convo.tool_words() ->> stem), 'cached', NULL);
+    END IF;
+
+    IF norm = '' THEN
+        -- No letters or digits: a few emoji are a simple intent; punctuation alone, or nothing
+        -- (a media message without caption), goes to the large model.
+        IF length(route_text.text) <= 32
+           AND route_text.text ~ '[\u00A9\u00AE\u203C\u2049\u2122\u2139\u2190-\u21FF\u2300-\u23FF\u24C2\u25A0-\u27BF\u2900-\u297F\u2B00-\u2BFF\u3030\u303D\u3297\u3299\U0001F000-\U0001FAFF]'
+        THEN
+            RETURN jsonb_build_object('tier', 'small', 'model', route_text.small_model, 'reason', 'simple_intent:emoji',
+                                      'cached', NULL);
+        END IF;
+        RETURN jsonb_build_object('tier', 'large', 'model', route_text.large_model, 'reason', 'no_words', 'cached', NULL);
+    END IF;
+
+    -- Simple intents are short: at most 80 characters and 8 words once normalized.
+    IF length(norm) <= 80 AND cardinality(string_to_array(norm, ' ')) <= 8 THEN
+        -- A profile's own phrases replace the built-in ones (NULL: the built-in list).
+        IF route_text.simple_intents IS NULL THEN
+            phrases := convo.simple_intent_phrases();
+            longest := 4;
+        ELSE
+            SELECT coalesce(jsonb_object_agg(p.n, 'profile'), '{}'), coalesce(max(cardinality(string_to_array(p.n, ' '))), 0)
+              INTO phrases, longest
+              FROM (SELECT DISTINCT convo.normalize_text(s) AS n FROM unnest(route_text.simple_intents) AS s) AS p
+             WHERE p.n <> '';
+        END IF;
+        -- Letters typed three times or more ("holaaa", "siii") count once; so, in a second try,
+        -- do doubled ones ("holaa"); laughter ("jajaja", "hehe") is "jaja".
+        FOREACH candidate IN ARRAY ARRAY[
+                regexp_replace(regexp_replace(norm, '(.)\1\1+', '\1', 'g'), '\m([jh][aeiou])\1+[jh]?\M', 'jaja', 'g'),
+                regexp_replace(regexp_replace(norm, '(.)\1+', '\1', 'g'), '\m([jh][aeiou])\1+[jh]?\M', 'jaja', 'g')] LOOP
+            CONTINUE WHEN candidate = words_of;   -- no doubled letters: nothing new to try
+            words_of := candidate;
+            -- Is the text a sequence of phrases? From the end: rest[i] when words i.. are one;
+            -- step[i], the words of the longest phrase that starts such a sequence at i.
+            words := string_to_array(candidate, ' ');
+            n := cardinality(words);
+            rest := array_fill(false, ARRAY[n + 1]);
+            step := array_fill(0, ARRAY[n + 1]);
+            rest[n + 1] := true;
+            FOR i IN REVERSE n..1 LOOP
+                FOR len IN REVERSE least(longest, n - i + 1)..1 LOOP
+                    IF rest[i + len] AND phrases ? array_to_string(words[i:i + len - 1], ' ') THEN
+                        rest[i] := true;
+                        step[i] := len;
+                        EXIT;
+                    END IF;
+                END LOOP;
+            END LOOP;
+            IF rest[1] THEN
+                RETURN jsonb_build_object('tier', 'small', 'model', route_text.small_model, 'reason',
+                    'simple_intent:' || (phrases ->> array_to_string(words[1:step[1]], ' ')), 'cached', NULL);
+            END IF;
+        END LOOP;
+    END IF;
+
+    RETURN jsonb_build_object('tier', 'large', 'model', route_text.large_model, 'reason', 'default', 'cached', NULL);
+END
+$$;
+COMMENT ON FUNCTION convo.route_text(uuid, text, text, text[], text) IS 'Which model answers text for an account and its profile''s models and simple intents: {tier: cached|small|large, model, reason, cached}; a cached answer first, then tool words (large), then short simple intents (small), else large';
+
+CREATE OR REPLACE FUNCTION convo.route_model(conversation_id uuid, text text) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+#variable_conflict use_column
+DECLARE
+    conv record;
+    profile convo.bot_profiles;
+BEGIN
+    IF conversation_id IS NULL OR route_model.text IS NULL THEN
+        RAISE EXCEPTION 'convo.route_model: conversation_id and text are required' USING ERRCODE = '22004';
+    END IF;
+    -- Row-level security applies: another account's conversation is unknown here.
+    SELECT c.account_id, c.bot_profile_id INTO conv
+      FROM convo.conversations c WHERE c.conversation_id = route_model.conversation_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'convo.route_model: unknown conversation %', conversation_id USING ERRCODE = 'P0002';
+    END IF;
+    profile := convo.effective_profile(conv.account_id, conv.bot_profile_id, 'convo.route_model');
+    RETURN convo.route_text(conv.account_id, profile.small_model, profile.large_model, profile.simple_intents,
+                            route_model.text);
+END
+$$;
+COMMENT ON FUNCTION convo.route_model(uuid, text) IS 'Which model answers text in this conversation: {tier: cached|small|large, model, reason, cached}; a cached answer first, then tool words (large), then short simple intents (small), else large';
+
+-- build_context reads through the owners above; 0.1.0's C entry point stays for databases
+-- not yet upgraded. Contexts cached by 0.1.0 hold its cart shape: they go.
+CREATE OR REPLACE FUNCTION convo.build_context(conversation_id uuid, options jsonb DEFAULT '{}')
+RETURNS jsonb
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'convo_build_context_0_2';
+COMMENT ON FUNCTION convo.build_context(uuid, jsonb) IS 'Everything an assistant needs before an LLM request: OpenAI messages within the token budget, tools, model, window, customer, cart (options: history, max_tokens, include_orders)';
+TRUNCATE convo.context_cache;
+
+-- Grants of the new and re-created functions, as sql/security.sql gives them.
+DO $$
+DECLARE
+    authed text := coalesce(nullif(current_setting('convo.authenticated_role', true), ''), 'authenticated');
+    service text := coalesce(nullif(current_setting('convo.service_role', true), ''), 'service_role');
+    f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY['convo.limits()', 'convo.limit_value(text, text)', 'convo.inbox_put(convo.source, text)',
+                             'convo.ingest(convo.source, jsonb)', 'convo.ingest_body(convo.source, text)',
+                             'convo.effective_profile(uuid, uuid, text)', 'convo.open_cart(uuid, uuid)',
+                             'convo.route_text(uuid, text, text, text[], text)'] LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, service);
+    END LOOP;
+    FOREACH f IN ARRAY ARRAY['convo.limits()', 'convo.limit_value(text, text)', 'convo.effective_profile(uuid, uuid, text)',
+                             'convo.open_cart(uuid, uuid)', 'convo.route_text(uuid, text, text, text[], text)'] LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, authed);
+    END LOOP;
+END
+$$;

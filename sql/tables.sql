@@ -17,9 +17,9 @@
 
 \echo Use "CREATE EXTENSION convo" to load this file. \quit
 
--- Where a webhook body comes from: the one list of sources. The inbox, the unroutable log and
--- ingest take this type, so an unknown source is refused by the type itself (23514) wherever it
--- enters. A new source is a new value here.
+-- Where a webhook body comes from: the one list of sources. The inbox (and its archive), the
+-- unroutable log, the kept webhook events and ingest take this type, so an unknown source is
+-- refused by the type itself (23514) wherever it enters. A new source is a new value here.
 CREATE DOMAIN convo.source AS text
     CONSTRAINT source_known CHECK (VALUE IN ('whatsapp', 'twilio', 'vapi'));
 COMMENT ON DOMAIN convo.source IS 'A webhook source: whatsapp (Meta Cloud API), twilio or vapi';
@@ -287,7 +287,7 @@ CREATE TABLE convo.webhook_events (
     kind           text NOT NULL CONSTRAINT webhook_events_kind_check CHECK (kind IN
                        ('error', 'group_message', 'unknown_status', 'invalid_sender', 'unknown_target', 'sms')),
     event_key      text NOT NULL,
-    source         text NOT NULL,
+    source         convo.source NOT NULL,
     reason         text NOT NULL,
     wamid          text,
     error_code     int,
