@@ -1,7 +1,7 @@
 -- convo.ingest_body with one payload of every shape in Meta's and Twilio's webhook references
 -- (the files under tests/payloads/, written for this project): what each shape becomes.
 BEGIN;
-SELECT plan(130);
+SELECT plan(132);
 
 CREATE SCHEMA t;
 -- The counts of an ingest result that are not zero, without the conversation list.
@@ -123,10 +123,14 @@ SELECT is((SELECT row(entry_point_source, entry_point_referral ->> 'ctwa_clid'):
 SELECT is(t.wa(:'meta_system_user_changed_number'), '{"messages": 1}', 'user_changed_number');
 SELECT is((SELECT count(*) FROM convo.contacts WHERE wa_id = '16505550133'), 1::bigint, 'user_changed_number: the contact has the new number');
 SELECT is((SELECT count(*) FROM convo.contacts WHERE wa_id = '16505550103'), 0::bigint, 'and not the old one');
+SELECT is((SELECT row(last_inbound_at, unread_count, last_message_at)::text FROM t.conv('16505550133')),
+          row(NULL::timestamptz, 0, '2025-12-06 05:50:00+00'::timestamptz)::text, 'a system notice opens no window and is not unread');
 SELECT is(t.wa(:'meta_system_user_changed_number'), '{"duplicates": 1}', 'user_changed_number again: a duplicate');
 SELECT is((SELECT count(*) FROM convo.contacts WHERE wa_id IN ('16505550103', '16505550133')), 1::bigint,
           'and no contact created for the old number');
+SELECT (t.conv('16505550101')).last_inbound_at AS before_notice \gset
 SELECT is(t.wa(:'meta_system_user_changed_user_id'), '{"messages": 1}', 'user_changed_user_id without from');
+SELECT is((t.conv('16505550101')).last_inbound_at, :'before_notice'::timestamptz, 'nor extends the customer''s window');
 SELECT is((SELECT user_id FROM convo.contacts WHERE wa_id = '16505550101'), 'US.70001000200039999', 'user_changed_user_id: found by the previous BSUID, given the new one');
 SELECT is(t.wa(:'meta_system_customer_identity_changed'), '{"messages": 1}', 'customer_identity_changed');
 SELECT is((SELECT row(wa_id, user_id)::text FROM convo.contacts WHERE wa_id = '16505550101'), '(16505550101,US.70001000200039999)', 'identity change re-keys nothing');
