@@ -68,10 +68,18 @@ $(DATA_built): $(SQL_PARTS)
 # Header changes rebuild everything: the tree is small and stale objects are worse.
 $(OBJS): $(wildcard extension/*/*.hpp)
 
-.PHONY: deps unit sidecar tokenizer-check pgtap test run stop bench format
+.PHONY: deps check-api unit sidecar tokenizer-check pgtap test run stop bench format
 
 deps:
 	scripts/install-deps.sh
+
+# Every file under extension/api includes pg/api_only.hpp last, which stops the build if
+# PostgreSQL's headers came in before it: api/ reaches PostgreSQL only through extension/pg.
+check-api:
+	@for f in extension/api/*.cpp; do \
+		grep '^#include' "$$f" | tail -n 1 | grep -q '"pg/api_only.hpp"' || \
+			{ echo "$$f: its last #include must be \"pg/api_only.hpp\"" >&2; exit 1; }; \
+	done
 
 # C++ unit tests of the pure core (no PostgreSQL), built with sanitizers.
 unit:
@@ -96,7 +104,7 @@ pgtap: all install sidecar
 	$(MAKE) -C tests/boundary
 	CONVO_BUILD_DIR=build scripts/test-cluster.sh
 
-test: deps
+test: deps check-api
 	$(MAKE) all
 	$(MAKE) -C tests/boundary
 	$(MAKE) install

@@ -13,8 +13,12 @@
 #include "core/json_input.hpp"
 #include "core/twilio_notification.hpp"
 #include "core/whatsapp_notification.hpp"
-#include "pg/function.hpp"
+#include "pg/entry.hpp"
+#include "pg/interrupts.hpp"
 #include "pg/spi.hpp"
+#include "pg/values.hpp"
+
+#include "pg/api_only.hpp"  // last
 
 namespace convo::api {
 namespace {
@@ -22,15 +26,15 @@ namespace {
 using pg::KeptPlan;
 
 KeptPlan route_by_phone_number_id{
-    "SELECT account_id FROM convo.accounts WHERE phone_number_id = $1", 1, {TEXTOID}};
+    "SELECT account_id FROM convo.accounts WHERE phone_number_id = $1", 1, {pg::oid::text}};
 KeptPlan route_by_phone_number{
-    "SELECT account_id FROM convo.accounts WHERE display_phone_number = $1", 1, {TEXTOID}};
+    "SELECT account_id FROM convo.accounts WHERE display_phone_number = $1", 1, {pg::oid::text}};
 // One row per distinct payload: a redelivery of the same unroutable change is a duplicate.
 KeptPlan keep_unroutable{
     "INSERT INTO convo.unroutable (source, address, reason, payload, digest)"
     " VALUES ($1, $2, $3, $4, convo.payload_digest($4))"
     " ON CONFLICT (source, digest) DO NOTHING RETURNING 1",
-    4, {TEXTOID, TEXTOID, TEXTOID, JSONBOID}};
+    4, {pg::oid::text, pg::oid::text, pg::oid::text, pg::oid::jsonb}};
 // An event kept aside, once per key: the message and what told it apart, or a digest of the
 // object when it has no id (Meta's value-level errors).
 KeptPlan keep_event{
@@ -39,19 +43,19 @@ KeptPlan keep_event{
     " VALUES ($1, $2, coalesce($3, convo.payload_digest($12)), $4, $5, $6, $7, $8, $9, $10,"
     "         coalesce($11, now()), $12)"
     " ON CONFLICT DO NOTHING RETURNING 1",
-    12, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
-         TIMESTAMPTZOID, JSONBOID}};
+    12, {pg::oid::uuid, pg::oid::text, pg::oid::text, pg::oid::text, pg::oid::text, pg::oid::text, pg::oid::int4, pg::oid::text, pg::oid::text, pg::oid::text,
+         pg::oid::timestamptz, pg::oid::jsonb}};
 
 KeptPlan contact_by_user_id{
     "SELECT contact_id, profile_name, wa_id FROM convo.contacts"
-    " WHERE account_id = $1 AND user_id = $2", 2, {UUIDOID, TEXTOID}};
+    " WHERE account_id = $1 AND user_id = $2", 2, {pg::oid::uuid, pg::oid::text}};
 KeptPlan contact_by_wa_id{
     "SELECT contact_id, profile_name, user_id FROM convo.contacts"
-    " WHERE account_id = $1 AND wa_id = $2", 2, {UUIDOID, TEXTOID}};
+    " WHERE account_id = $1 AND wa_id = $2", 2, {pg::oid::uuid, pg::oid::text}};
 KeptPlan insert_contact{
     "INSERT INTO convo.contacts (account_id, user_id, parent_user_id, wa_id, username, profile_name)"
     " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING contact_id",
-    6, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}};
+    6, {pg::oid::uuid, pg::oid::text, pg::oid::text, pg::oid::text, pg::oid::text, pg::oid::text}};
 // Fills in what we learn about a known contact. A phone or BSUID another contact already
 // holds is left alone rather than violating uniqueness.
 KeptPlan update_contact{
@@ -66,7 +70,7 @@ KeptPlan update_contact{
     "    THEN $5 ELSE c.wa_id END,"
     "  updated_at = now()"
     " WHERE c.account_id = $1 AND c.contact_id = $2",
-    6, {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}};
+    6, {pg::oid::uuid, pg::oid::uuid, pg::oid::text, pg::oid::text, pg::oid::text, pg::oid::text}};
 // A system message announced a new phone number or BSUID for this contact.
 KeptPlan rekey_contact{
     "UPDATE convo.contacts c SET"
@@ -78,16 +82,16 @@ KeptPlan rekey_contact{
     "    THEN $4 ELSE c.user_id END,"
     "  updated_at = now()"
     " WHERE c.account_id = $1 AND c.contact_id = $2",
-    4, {UUIDOID, UUIDOID, TEXTOID, TEXTOID}};
+    4, {pg::oid::uuid, pg::oid::uuid, pg::oid::text, pg::oid::text}};
 
 KeptPlan conversation_of_contact{
     "SELECT conversation_id FROM convo.conversations WHERE account_id = $1 AND contact_id = $2",
-    2, {UUIDOID, UUIDOID}};
+    2, {pg::oid::uuid, pg::oid::uuid}};
 // bot_profile_id stays NULL: the account's default profile, whichever it is when asked.
 KeptPlan insert_conversation{
     "INSERT INTO convo.conversations (account_id, contact_id) VALUES ($1, $2)"
     " ON CONFLICT (account_id, contact_id) DO NOTHING RETURNING conversation_id",
-    2, {UUIDOID, UUIDOID}};
+    2, {pg::oid::uuid, pg::oid::uuid}};
 
 // The AFTER INSERT trigger on messages updates the conversation (window, unread, reopen).
 KeptPlan insert_inbound{
@@ -95,8 +99,8 @@ KeptPlan insert_inbound{
     "  payload, reply_to_wamid, media_id, media_mime, media_sha256, status, status_at, sent_at)"
     " VALUES ($1, $2, $3, 'in', $4, $5, $6, $7, $8, $9, $10, 'delivered', $11, $11)"
     " ON CONFLICT (account_id, wamid) DO NOTHING RETURNING message_id",
-    11, {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
-         TEXTOID, TIMESTAMPTZOID}};
+    11, {pg::oid::uuid, pg::oid::uuid, pg::oid::text, pg::oid::text, pg::oid::text, pg::oid::jsonb, pg::oid::text, pg::oid::text, pg::oid::text,
+         pg::oid::text, pg::oid::timestamptz}};
 
 // A message the business sent from the WhatsApp Business app: outbound, already sent. The
 // trigger records it without opening the window (see on_message_inserted).
@@ -105,8 +109,8 @@ KeptPlan insert_echo{
     "  payload, reply_to_wamid, media_id, media_mime, media_sha256, status, status_at, sent_at, origin)"
     " VALUES ($1, $2, $3, 'out', $4, $5, $6, $7, $8, $9, $10, 'sent', $11, $11, 'business_app')"
     " ON CONFLICT (account_id, wamid) DO NOTHING RETURNING message_id",
-    11, {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
-         TEXTOID, TIMESTAMPTZOID}};
+    11, {pg::oid::uuid, pg::oid::uuid, pg::oid::text, pg::oid::text, pg::oid::text, pg::oid::jsonb, pg::oid::text, pg::oid::text, pg::oid::text,
+         pg::oid::text, pg::oid::timestamptz}};
 // Statuses of an echo that came before it (their webhooks race), applied as record_outbound
 // applies them to the Cloud API's messages: the furthest on the ladder (the monotonic trigger
 // keeps `sent` if that is further), then a deletion.
@@ -117,14 +121,14 @@ KeptPlan apply_waiting_status{
     "        WHERE s.account_id = $1 AND s.wamid = $2 AND convo.status_rank(s.status) >= 0"
     "        ORDER BY convo.status_rank(s.status) DESC LIMIT 1) w"
     " WHERE m.account_id = $1 AND m.wamid = $2",
-    2, {UUIDOID, TEXTOID}};
+    2, {pg::oid::uuid, pg::oid::text}};
 KeptPlan apply_waiting_deletion{
     "UPDATE convo.messages m SET deleted_at = d.status_at FROM convo.message_statuses d"
     " WHERE d.account_id = $1 AND d.wamid = $2 AND d.status = 'deleted'"
     "   AND m.account_id = $1 AND m.wamid = $2 AND m.deleted_at IS NULL",
-    2, {UUIDOID, TEXTOID}};
+    2, {pg::oid::uuid, pg::oid::text}};
 KeptPlan message_exists{
-    "SELECT 1 FROM convo.messages WHERE account_id = $1 AND wamid = $2", 2, {UUIDOID, TEXTOID}};
+    "SELECT 1 FROM convo.messages WHERE account_id = $1 AND wamid = $2", 2, {pg::oid::uuid, pg::oid::text}};
 // An edit replaces what the message says and keeps what it said before in `edits`, once per
 // edit ($3, the edit's own wamid): applying the same edit again changes nothing.
 KeptPlan apply_edit{
@@ -135,26 +139,26 @@ KeptPlan apply_edit{
     " WHERE m.account_id = $1 AND m.wamid = $2 AND m.direction = $7"
     "   AND NOT m.edits @> jsonb_build_array(jsonb_build_object('edit_wamid', $3::text))"
     " RETURNING 1",
-    7, {UUIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, JSONBOID, TEXTOID}};
+    7, {pg::oid::uuid, pg::oid::text, pg::oid::text, pg::oid::timestamptz, pg::oid::text, pg::oid::jsonb, pg::oid::text}};
 // A revoke (or a `deleted` status) marks the message deleted; its content stays for the record.
 KeptPlan mark_deleted{
     "UPDATE convo.messages m SET deleted_at = $3"
     " WHERE m.account_id = $1 AND m.wamid = $2 AND ($4::text IS NULL OR m.direction = $4)"
     "   AND m.deleted_at IS NULL RETURNING 1",
-    4, {UUIDOID, TEXTOID, TIMESTAMPTZOID, TEXTOID}};
+    4, {pg::oid::uuid, pg::oid::text, pg::oid::timestamptz, pg::oid::text}};
 
 // Each (wamid, status) once; the message moves only up the status ladder.
 KeptPlan insert_status{
     "INSERT INTO convo.message_statuses (account_id, wamid, status, status_at, error_code, payload)"
     " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1",
-    6, {UUIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, JSONBOID}};
+    6, {pg::oid::uuid, pg::oid::text, pg::oid::text, pg::oid::timestamptz, pg::oid::int4, pg::oid::jsonb}};
 KeptPlan apply_status{
     "UPDATE convo.messages m SET status = $3, status_at = $4,"
     "  error_code = coalesce($5, m.error_code),"
     "  error = coalesce($6::jsonb -> 'errors', m.error)"
     " WHERE m.account_id = $1 AND m.wamid = $2"
     "   AND convo.status_rank(m.status) < convo.status_rank($3)",
-    6, {UUIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, JSONBOID}};
+    6, {pg::oid::uuid, pg::oid::text, pg::oid::text, pg::oid::timestamptz, pg::oid::int4, pg::oid::jsonb}};
 
 struct Counts {
     std::int64_t messages = 0;
@@ -213,6 +217,7 @@ private:
                              return sender_key(a.sender) < sender_key(b.sender);
                          });
         for (const InboundMessage& m : batch.messages) {
+            pg::check_for_interrupts();  // a long payload stops at a cancel between events
             // An edit or revoke changes a message of its own side: the customer's, or the business's.
             const char* direction = m.from_business ? "out" : "in";
             switch (m.kind) {
@@ -222,7 +227,10 @@ private:
                 case MessageKind::revoke: apply_revoke(*account, m, direction); break;
             }
         }
-        for (const StatusEvent& s : batch.statuses) apply_status_event(*account, s);
+        for (const StatusEvent& s : batch.statuses) {
+            pg::check_for_interrupts();
+            apply_status_event(*account, s);
+        }
         for (const KeptEvent& k : batch.kept) keep(*account, k);
     }
 

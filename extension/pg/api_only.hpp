@@ -1,5 +1,4 @@
-// Included last by every file under extension/api that is converted to the boundary's
-// PostgreSQL-free interface: such a file reaches PostgreSQL only through extension/pg, so it
+// Included last by every file under extension/api (make checks that it is): such a file reaches PostgreSQL only through extension/pg, so it
 // can neither call a PostgreSQL function unguarded nor use a macro that may raise ERROR
 // (PG_GETARG_*, PG_DETOAST_DATUM, CHECK_FOR_INTERRUPTS...). The compiler enforces it: if any
 // header included before this one brought PostgreSQL's headers, the build stops here.

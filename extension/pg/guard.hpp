@@ -24,20 +24,12 @@ namespace convo::pg {
 // is restored too before the exception goes on.
 void run_guarded(void (*body)(void*), void* arg);
 
-// Files not converted to the PostgreSQL-free API yet (they include pg/function.hpp) may still
-// pass callables that are not declared noexcept; everything else may not.
-#ifdef CONVO_UNCONVERTED_API_FILE
-inline constexpr bool kGuardedNeedsNoexcept = false;
-#else
-inline constexpr bool kGuardedNeedsNoexcept = true;
-#endif
-
 // Runs f, which calls into PostgreSQL. f must be declared noexcept (a C++ exception must not
 // leave a PG_TRY body) and own nothing with a destructor (a longjmp leaves it without
 // unwinding); it hands results back through references it captured.
 template <class F>
 void guarded(F&& f) {
-    static_assert(std::is_nothrow_invocable_v<F&> || !kGuardedNeedsNoexcept,
+    static_assert(std::is_nothrow_invocable_v<F&>,
                   "pg::guarded runs only noexcept callables: write [&]() noexcept { ... }");
     run_guarded([](void* p) { (*static_cast<std::remove_reference_t<F>*>(p))(); }, &f);
 }
