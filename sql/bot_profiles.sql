@@ -140,32 +140,31 @@ COMMENT ON FUNCTION convo.upsert_bot_profile(uuid, jsonb) IS 'Creates or updates
 
 -- The profile a conversation follows: its own (conversations.bot_profile_id), else its account's
 -- default. The one place this rule is written: build_context, call_tool and route_model all get
--- the profile from here. Without either there is no assistant to run, and every caller says so
--- the same way: 55000 naming the account (caller names the function in the message).
-CREATE FUNCTION convo.effective_profile(account_id uuid, bot_profile_id uuid,
-                                        caller text DEFAULT 'convo.effective_profile')
-RETURNS convo.bot_profiles
+-- the profile from here. No row when the account has neither; every caller then says so the
+-- same way, through convo.no_bot_profile. A plain SQL body, so that it is inlined into the
+-- statement that reads it (build_context keeps that statement's plan): one index probe.
+CREATE FUNCTION convo.effective_profile(account_id uuid, bot_profile_id uuid)
+RETURNS SETOF convo.bot_profiles
+LANGUAGE sql STABLE
+AS $$
+    SELECT b.* FROM convo.bot_profiles b
+     WHERE b.account_id = effective_profile.account_id
+       AND b.bot_profile_id = coalesce(effective_profile.bot_profile_id,
+               (SELECT d.bot_profile_id FROM convo.bot_profiles d
+                 WHERE d.account_id = effective_profile.account_id AND d.is_default))
+$$;
+COMMENT ON FUNCTION convo.effective_profile(uuid, uuid) IS 'The bot profile a conversation follows: bot_profile_id if given, else the account''s default; no row when the account has none (see convo.no_bot_profile)';
+
+-- What build_context, call_tool and route_model say when effective_profile finds no profile:
+-- without one there is no assistant to run. 55000 naming the account; caller names the function.
+CREATE FUNCTION convo.no_bot_profile(account_id uuid, caller text) RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
 AS $$
-#variable_conflict use_column
-DECLARE
-    p convo.bot_profiles;
 BEGIN
-    -- Two statements rather than an OR: each is one probe of its own index.
-    IF effective_profile.bot_profile_id IS NOT NULL THEN
-        SELECT b.* INTO p FROM convo.bot_profiles b
-         WHERE b.account_id = effective_profile.account_id AND b.bot_profile_id = effective_profile.bot_profile_id;
-    ELSE
-        SELECT b.* INTO p FROM convo.bot_profiles b
-         WHERE b.account_id = effective_profile.account_id AND b.is_default;
-    END IF;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '%: account % has no default bot profile', caller, effective_profile.account_id
-            USING ERRCODE = '55000',
-                  HINT = 'Make one of its profiles the default (convo.upsert_bot_profile with "is_default": true), or give the conversation a bot_profile_id.';
-    END IF;
-    RETURN p;
+    RAISE EXCEPTION '%: account % has no default bot profile', caller, account_id
+        USING ERRCODE = '55000',
+              HINT = 'Make one of its profiles the default (convo.upsert_bot_profile with "is_default": true), or give the conversation a bot_profile_id.';
 END
 $$;
-COMMENT ON FUNCTION convo.effective_profile(uuid, uuid, text) IS 'The bot profile a conversation follows: bot_profile_id if given, else the account''s default; raises 55000 when the account has none';
+COMMENT ON FUNCTION convo.no_bot_profile(uuid, text) IS 'Raises 55000: the account has no bot profile for the conversation (what every caller of effective_profile says)';

@@ -523,33 +523,29 @@ END
 $$;
 COMMENT ON FUNCTION convo.upsert_bot_profile(uuid, jsonb) IS 'Creates or updates (by account and name) a bot profile from {name, system_template, small_model, large_model, history_length, token_budget, tools, steps, business_info, simple_intents, fallback_text, style_rules, is_default}; absent keys keep their value; making it the default un-defaults the previous one; returns the profile id';
 
-CREATE FUNCTION convo.effective_profile(account_id uuid, bot_profile_id uuid,
-                                        caller text DEFAULT 'convo.effective_profile')
-RETURNS convo.bot_profiles
+CREATE FUNCTION convo.effective_profile(account_id uuid, bot_profile_id uuid)
+RETURNS SETOF convo.bot_profiles
+LANGUAGE sql STABLE
+AS $$
+    SELECT b.* FROM convo.bot_profiles b
+     WHERE b.account_id = effective_profile.account_id
+       AND b.bot_profile_id = coalesce(effective_profile.bot_profile_id,
+               (SELECT d.bot_profile_id FROM convo.bot_profiles d
+                 WHERE d.account_id = effective_profile.account_id AND d.is_default))
+$$;
+COMMENT ON FUNCTION convo.effective_profile(uuid, uuid) IS 'The bot profile a conversation follows: bot_profile_id if given, else the account''s default; no row when the account has none (see convo.no_bot_profile)';
+
+CREATE FUNCTION convo.no_bot_profile(account_id uuid, caller text) RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
 AS $$
-#variable_conflict use_column
-DECLARE
-    p convo.bot_profiles;
 BEGIN
-    -- Two statements rather than an OR: each is one probe of its own index.
-    IF effective_profile.bot_profile_id IS NOT NULL THEN
-        SELECT b.* INTO p FROM convo.bot_profiles b
-         WHERE b.account_id = effective_profile.account_id AND b.bot_profile_id = effective_profile.bot_profile_id;
-    ELSE
-        SELECT b.* INTO p FROM convo.bot_profiles b
-         WHERE b.account_id = effective_profile.account_id AND b.is_default;
-    END IF;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '%: account % has no default bot profile', caller, effective_profile.account_id
-            USING ERRCODE = '55000',
-                  HINT = 'Make one of its profiles the default (convo.upsert_bot_profile with "is_default": true), or give the conversation a bot_profile_id.';
-    END IF;
-    RETURN p;
+    RAISE EXCEPTION '%: account % has no default bot profile', caller, account_id
+        USING ERRCODE = '55000',
+              HINT = 'Make one of its profiles the default (convo.upsert_bot_profile with "is_default": true), or give the conversation a bot_profile_id.';
 END
 $$;
-COMMENT ON FUNCTION convo.effective_profile(uuid, uuid, text) IS 'The bot profile a conversation follows: bot_profile_id if given, else the account''s default; raises 55000 when the account has none';
+COMMENT ON FUNCTION convo.no_bot_profile(uuid, text) IS 'Raises 55000: the account has no bot profile for the conversation (what every caller of effective_profile says)';
 
 CREATE FUNCTION convo.open_cart(account_id uuid, contact_id uuid)
 RETURNS TABLE (summary jsonb, prompt_line text, expires_at timestamptz)
@@ -626,7 +622,10 @@ BEGIN
             USING ERRCODE = 'P0002';
     END IF;
 
-    profile := convo.effective_profile(conv.account_id, conv.bot_profile_id, 'convo.call_tool');
+    SELECT p.* INTO profile FROM convo.effective_profile(conv.account_id, conv.bot_profile_id) AS p;
+    IF NOT FOUND THEN
+        PERFORM convo.no_bot_profile(conv.account_id, 'convo.call_tool');
+    END IF;
     SELECT string_agg(t.name, ', ' ORDER BY t.position) INTO enabled
       FROM convo.tools t WHERE t.name = ANY (profile.tools);
 
@@ -910,7 +909,10 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'convo.route_model: unknown conversation %', conversation_id USING ERRCODE = 'P0002';
     END IF;
-    profile := convo.effective_profile(conv.account_id, conv.bot_profile_id, 'convo.route_model');
+    SELECT p.* INTO profile FROM convo.effective_profile(conv.account_id, conv.bot_profile_id) AS p;
+    IF NOT FOUND THEN
+        PERFORM convo.no_bot_profile(conv.account_id, 'convo.route_model');
+    END IF;
     RETURN convo.route_text(conv.account_id, profile.small_model, profile.large_model, profile.simple_intents,
                             route_model.text);
 END
@@ -935,12 +937,12 @@ DECLARE
 BEGIN
     FOREACH f IN ARRAY ARRAY['convo.limits()', 'convo.limit_value(text, text)', 'convo.inbox_put(convo.source, text)',
                              'convo.ingest(convo.source, jsonb)', 'convo.ingest_body(convo.source, text)',
-                             'convo.effective_profile(uuid, uuid, text)', 'convo.open_cart(uuid, uuid)',
+                             'convo.effective_profile(uuid, uuid)', 'convo.no_bot_profile(uuid, text)', 'convo.open_cart(uuid, uuid)',
                              'convo.route_text(uuid, text, text, text[], text)'] LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, service);
     END LOOP;
-    FOREACH f IN ARRAY ARRAY['convo.limits()', 'convo.limit_value(text, text)', 'convo.effective_profile(uuid, uuid, text)',
+    FOREACH f IN ARRAY ARRAY['convo.limits()', 'convo.limit_value(text, text)', 'convo.effective_profile(uuid, uuid)', 'convo.no_bot_profile(uuid, text)',
                              'convo.open_cart(uuid, uuid)', 'convo.route_text(uuid, text, text, text[], text)'] LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, authed);
     END LOOP;

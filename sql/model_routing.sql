@@ -227,7 +227,10 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'convo.route_model: unknown conversation %', conversation_id USING ERRCODE = 'P0002';
     END IF;
-    profile := convo.effective_profile(conv.account_id, conv.bot_profile_id, 'convo.route_model');
+    SELECT p.* INTO profile FROM convo.effective_profile(conv.account_id, conv.bot_profile_id) AS p;
+    IF NOT FOUND THEN
+        PERFORM convo.no_bot_profile(conv.account_id, 'convo.route_model');
+    END IF;
     RETURN convo.route_text(conv.account_id, profile.small_model, profile.large_model, profile.simple_intents,
                             route_model.text);
 END

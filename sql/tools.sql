@@ -160,7 +160,7 @@ COMMENT ON FUNCTION convo.cart_summary(uuid, uuid) IS 'A contact''s open, unexpi
 
 -- Runs one tool call of the model for a conversation. Raises only for a NULL or unknown
 -- conversation (P0002, as under row-level security another account's is unknown) and for an
--- account without a bot profile (55000, convo.effective_profile); everything the model can get
+-- account without a bot profile (55000, convo.no_bot_profile); everything the model can get
 -- wrong comes back as {"error": "..."} naming the argument.
 CREATE FUNCTION convo.call_tool(conversation_id uuid, name text, arguments jsonb DEFAULT '{}')
 RETURNS jsonb
@@ -196,7 +196,10 @@ BEGIN
             USING ERRCODE = 'P0002';
     END IF;
 
-    profile := convo.effective_profile(conv.account_id, conv.bot_profile_id, 'convo.call_tool');
+    SELECT p.* INTO profile FROM convo.effective_profile(conv.account_id, conv.bot_profile_id) AS p;
+    IF NOT FOUND THEN
+        PERFORM convo.no_bot_profile(conv.account_id, 'convo.call_tool');
+    END IF;
     SELECT string_agg(t.name, ', ' ORDER BY t.position) INTO enabled
       FROM convo.tools t WHERE t.name = ANY (profile.tools);
 

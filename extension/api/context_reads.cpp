@@ -39,20 +39,23 @@ KeptPlan read_head_plan{
     " WHERE c.conversation_id = $1",
     2, {pg::oid::uuid, pg::oid::text}};
 
-// The profile comes from convo.effective_profile and the cart from convo.open_cart (inlined
-// into this plan): their owners, not a copy of their rules.
+// The profile comes from convo.effective_profile and the cart from convo.open_cart (both
+// inlined into this plan): their owners, not a copy of their rules.
 KeptPlan read_context_plan{
     "SELECT k.profile_name, k.wa_id, k.user_id,"
     "       p.system_template, p.history_length, p.token_budget, p.tools::text, p.simple_intents::text,"
     "       p.small_model, p.large_model, p.style_rules, p.business_info ->> 'name',"
     "       (SELECT s ->> 'instruction' FROM jsonb_array_elements(p.steps) s"
     "         WHERE s ->> 'name' = $4 LIMIT 1),"
-    "       cart.summary, cart.prompt_line, cart.expires_at"
-    "  FROM convo.contacts k,"
-    "       convo.effective_profile($1, $3, 'convo.build_context') p,"
-    "       convo.open_cart($1, $2) cart"
+    "       cart.summary, cart.prompt_line, cart.expires_at, p.bot_profile_id IS NOT NULL"
+    "  FROM convo.contacts k"
+    "  LEFT JOIN convo.effective_profile($1, $3) p ON true"
+    " CROSS JOIN convo.open_cart($1, $2) cart"
     " WHERE k.account_id = $1 AND k.contact_id = $2",
     4, {pg::oid::uuid, pg::oid::uuid, pg::oid::uuid, pg::oid::text}};
+
+// Said when the account has no profile for the conversation: the words every caller uses.
+KeptPlan no_profile_plan{"SELECT convo.no_bot_profile($1, 'convo.build_context')", 1, {pg::oid::uuid}};
 
 // Newest first; the payload only where a placeholder needs a detail from it.
 KeptPlan read_history_plan{
@@ -146,6 +149,12 @@ ContextValues read_context_values(pg::Spi& spi, const ContextHead& head) {
     p.opt_text(head.current_step);
     pg::Rows rows = spi.execute(read_context_plan, p, false, 1);
     if (rows.empty()) throw Error(sqlstate::no_data_found, "convo.build_context: the conversation's contact vanished");
+    if (!rows.boolean(0, 17).value_or(false)) {
+        pg::Params account;
+        account.uuid(head.account_id);
+        spi.execute(no_profile_plan, account, false, 1);  // raises 55000
+        throw Error(sqlstate::internal, "convo.build_context: convo.no_bot_profile did not raise");
+    }
     ContextValues v{
         Customer{rows.str(0, 1), rows.str(0, 2), rows.str(0, 3)},
         ProfileValues{rows.str(0, 4).value_or(""), rows.int4(0, 5).value_or(0), rows.int4(0, 6).value_or(0),

@@ -76,7 +76,7 @@ struct ContextValues {
     Cart cart;
 };
 
-// Raises 55000 (convo.effective_profile) when the account has no profile for the conversation.
+// Raises 55000 (convo.no_bot_profile) when the account has no profile for the conversation.
 ContextValues read_context_values(pg::Spi& spi, const ContextHead& head);
 
 std::vector<HistoryMessage> read_history(pg::Spi& spi, const ContextHead& head, int n);

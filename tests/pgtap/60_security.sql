@@ -45,7 +45,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
           'convo.product_search_text(text,jsonb)', 'convo.search_products(uuid,text,jsonb,numeric,boolean,integer)',
           'convo.json_schema_error(jsonb,jsonb,text)', 'convo.tool_definitions(text[])',
           'convo.open_cart(uuid,uuid)', 'convo.cart_summary(uuid,uuid)', 'convo.call_tool(uuid,text,jsonb)',
-          'convo.limits()', 'convo.limit_value(text,text)', 'convo.effective_profile(uuid,uuid,text)',
+          'convo.limits()', 'convo.limit_value(text,text)', 'convo.effective_profile(uuid,uuid)', 'convo.no_bot_profile(uuid,text)',
           'convo.route_text(uuid,text,text,text[],text)',
           'convo.status_rank(text)', 'convo.phone_digits(text)', 'convo.outbound_body(jsonb)',
           'convo.normalize_text(text)', 'convo.greeting_phrases()', 'convo.phrase_alternation(jsonb,text)',

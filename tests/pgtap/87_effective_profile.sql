@@ -2,7 +2,7 @@
 -- profile (convo.limits): one rule and one place, which build_context, call_tool, route_model,
 -- the table and upsert_bot_profile all use.
 BEGIN;
-SELECT plan(16);
+SELECT plan(17);
 
 INSERT INTO convo.accounts (account_id, name, phone_number_id, display_phone_number) VALUES
     ('a0000000-0000-4000-8000-000000000087', 'Shop A', '100000000000087', '15550000087'),
@@ -22,15 +22,17 @@ INSERT INTO convo.conversations (account_id, conversation_id, contact_id, bot_pr
     ('b0000000-0000-4000-8000-000000000087', 'f0000000-0000-4000-8000-0000000087b1', 'c0000000-0000-4000-8000-0000000087b1', NULL);
 
 -- The rule.
-SELECT is((convo.effective_profile('a0000000-0000-4000-8000-000000000087', NULL)).name, 'default',
+SELECT is((SELECT name FROM convo.effective_profile('a0000000-0000-4000-8000-000000000087', NULL)), 'default',
           'no profile of its own: the account''s default');
-SELECT is((convo.effective_profile('a0000000-0000-4000-8000-000000000087', '61000000-0000-4000-8000-000000000087')).name, 'vip',
+SELECT is((SELECT name FROM convo.effective_profile('a0000000-0000-4000-8000-000000000087', '61000000-0000-4000-8000-000000000087')), 'vip',
           'its own profile otherwise');
-SELECT throws_ok($$SELECT convo.effective_profile('b0000000-0000-4000-8000-000000000087', NULL)$$, '55000',
-                 'convo.effective_profile: account b0000000-0000-4000-8000-000000000087 has no default bot profile',
-                 'an account with no default: 55000 naming it');
-SELECT throws_ok($$SELECT convo.effective_profile('a0000000-0000-4000-8000-000000000087', '62000000-0000-4000-8000-000000000087')$$,
-                 '55000', NULL, 'another account''s profile id is not a profile of this account');
+SELECT is_empty($$SELECT * FROM convo.effective_profile('b0000000-0000-4000-8000-000000000087', NULL)$$,
+          'an account with no default: no profile');
+SELECT is_empty($$SELECT * FROM convo.effective_profile('a0000000-0000-4000-8000-000000000087', '62000000-0000-4000-8000-000000000087')$$,
+          'another account''s profile id is not a profile of this account');
+SELECT throws_ok($$SELECT convo.no_bot_profile('b0000000-0000-4000-8000-000000000087', 'convo.x')$$, '55000',
+                 'convo.x: account b0000000-0000-4000-8000-000000000087 has no default bot profile',
+                 'what every caller then says: 55000 naming the account');
 
 -- The three callers agree: models, tools, and the same refusal.
 SELECT is(convo.route_model('f0000000-0000-4000-8000-0000000087a1', 'precio') ->> 'model', 'large-default', 'route_model: default');
