@@ -344,7 +344,14 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 BEGIN
-    IF NEW.direction = 'in' THEN
+    IF NEW.direction = 'in' AND NEW.type = 'system' THEN
+        -- A notice from WhatsApp about the customer (a new number, a new BSUID), not something
+        -- the customer wrote: it neither opens the window nor counts as unread or reopens.
+        UPDATE convo.conversations c SET
+            last_message_at = greatest(c.last_message_at, NEW.sent_at),
+            updated_at = now()
+        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
+    ELSIF NEW.direction = 'in' THEN
         UPDATE convo.conversations c SET
             last_inbound_at = greatest(c.last_inbound_at, NEW.sent_at),
             last_message_at = greatest(c.last_message_at, NEW.sent_at),
