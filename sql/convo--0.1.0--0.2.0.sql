@@ -201,6 +201,8 @@ $$;
 -- ============================================================================================
 -- One owner per concept: the source domain, the limits, the effective profile, the cart's
 -- one shape, routing split from its profile read, the entry point's reply recorded as a fact.
+-- The functions it re-creates are written as the install script has them now, other parts'
+-- changes to them included: a later change to one of them belongs here too.
 -- ============================================================================================
 
 -- The one list of sources.
