@@ -141,8 +141,10 @@ COMMENT ON FUNCTION convo.upsert_bot_profile(uuid, jsonb) IS 'Creates or updates
 -- The profile a conversation follows: its own (conversations.bot_profile_id), else its account's
 -- default. The one place this rule is written: build_context, call_tool and route_model all get
 -- the profile from here. No row when the account has neither; every caller then says so the
--- same way, through convo.no_bot_profile. A plain SQL body, so that it is inlined into the
--- statement that reads it (build_context keeps that statement's plan): one index probe.
+-- same way, through convo.no_bot_profile. A SQL function, inlined into the statement that reads
+-- it (build_context keeps that statement's plan): one index probe. Its body is a string, parsed
+-- when a caller's statement is planned, so that b.* is the table's row as it is then (a standard
+-- body would fix the columns it had at install); every name in it is schema-qualified.
 CREATE FUNCTION convo.effective_profile(account_id uuid, bot_profile_id uuid)
 RETURNS SETOF convo.bot_profiles
 LANGUAGE sql STABLE

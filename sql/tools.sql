@@ -114,12 +114,13 @@ CREATE UNIQUE INDEX carts_one_open ON convo.carts (account_id, contact_id) WHERE
 --                 them). {"items": [], "total": 0} when there is no cart.
 --   prompt_line  "3 items, 59.97 USD" (units, total, currency); NULL when the cart is empty.
 --   expires_at   when the open cart expires; NULL when there is none.
--- A set-returning SQL function with a plain body so that it is inlined into the statements that
--- read it (build_context keeps its plan): one row, always.
+-- A set-returning SQL function, inlined into the statements that read it (build_context keeps
+-- its plan): one row, always. Its standard body is bound when convo is installed, whatever the
+-- caller's search_path.
 CREATE FUNCTION convo.open_cart(account_id uuid, contact_id uuid)
 RETURNS TABLE (summary jsonb, prompt_line text, expires_at timestamptz)
 LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
+BEGIN ATOMIC
     SELECT jsonb_strip_nulls(jsonb_build_object(
                'items', coalesce(jsonb_agg(jsonb_build_object(
                             'product_id', l.product_id,
@@ -146,8 +147,8 @@ AS $$
                    JOIN convo.cart_items i ON i.account_id = c.account_id AND i.cart_id = c.cart_id
                    JOIN convo.products p ON p.account_id = i.account_id AND p.product_id = i.product_id
                   WHERE c.account_id = open_cart.account_id AND c.contact_id = open_cart.contact_id
-                    AND c.status = 'open' AND c.expires_at > now()) AS l ON true
-$$;
+                    AND c.status = 'open' AND c.expires_at > now()) AS l ON true;
+END;
 COMMENT ON FUNCTION convo.open_cart(uuid, uuid) IS 'A contact''s open, unexpired cart: its summary ({items: [{product_id, label, quantity, unit_price, line_total}], total, currency}), its prompt line ("3 items, 59.97 USD") and when it expires';
 
 -- The cart as a tool result: open_cart's summary.
