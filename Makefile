@@ -38,7 +38,8 @@ SQL_PARTS = \
 	sql/indexes.sql \
 	sql/jobs.sql \
 	sql/security.sql \
-	sql/tool_access.sql
+	sql/tool_access.sql \
+	sql/backup.sql
 
 DATA_built = sql/convo--$(EXTVERSION).sql
 # Released install scripts are kept as they shipped (sql/releases), beside the upgrade chain

@@ -17,7 +17,9 @@
 CREATE TABLE convo.cache_namespaces (
     namespace   text PRIMARY KEY CHECK (namespace ~ '^[a-z][a-z0-9_]{0,62}$'),
     default_ttl interval NOT NULL CHECK (default_ttl > interval '0'),
-    description text NOT NULL DEFAULT ''
+    description text NOT NULL DEFAULT '',
+    -- The row as convo wrote it, NULL for an added namespace (sql/backup.sql).
+    installed   jsonb CONSTRAINT cache_namespaces_installed_check CHECK (jsonb_typeof(installed) = 'object')
 );
 INSERT INTO convo.cache_namespaces VALUES
     ('media', '1 hour', 'media metadata from the Graph API (URL, MIME type, sha256)'),
@@ -25,7 +27,6 @@ INSERT INTO convo.cache_namespaces VALUES
     ('session', '2 minutes', 'validated tokens'),
     ('debounce', '5 minutes', 'cache_try_lock markers: one caller per key and window'),
     ('response', '1 hour', 'generated responses');
-SELECT pg_catalog.pg_extension_config_dump('convo.cache_namespaces', '');
 COMMENT ON TABLE convo.cache_namespaces IS
     'Cache namespaces and their default TTL; add a row to add a namespace. Deleting one drops its entries';
 

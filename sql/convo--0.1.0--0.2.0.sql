@@ -1021,3 +1021,169 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION convo.on_message_inserted() IS 'Trigger: an inserted message updates its conversation (window, entry point, unread count, timestamps, human reply from the Business app)';
+
+-- ---------------------------------------------------------------------------------------
+-- Backups (sql/backup.sql): pg_dump keeps every table that holds data, with its identity
+-- sequence, and of the reference tables only the rows a user added or changed; the caches
+-- rebuilt on demand are left out (convo.not_dumped()).
+-- ---------------------------------------------------------------------------------------
+
+-- The row as convo wrote it, at the end of each reference table, as the install script's
+-- CREATE TABLEs have it.
+ALTER TABLE convo.settings
+    ADD COLUMN installed jsonb CONSTRAINT settings_installed_check CHECK (jsonb_typeof(installed) = 'object');
+ALTER TABLE convo.cache_namespaces
+    ADD COLUMN installed jsonb CONSTRAINT cache_namespaces_installed_check CHECK (jsonb_typeof(installed) = 'object');
+ALTER TABLE convo.tools
+    ADD COLUMN installed jsonb CONSTRAINT tools_installed_check CHECK (jsonb_typeof(installed) = 'object');
+ALTER TABLE convo.managed_indexes
+    ADD COLUMN installed jsonb CONSTRAINT managed_indexes_installed_check CHECK (jsonb_typeof(installed) = 'object');
+
+-- The tables pg_dump leaves out, each with the reason: caches, rebuilt on demand.
+CREATE FUNCTION convo.not_dumped() RETURNS TABLE (table_name text, reason text)
+LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+    VALUES ('context_cache', 'build_context''s cache, rebuilt on demand from the tables it was built from (UNLOGGED: a crash empties it too)'),
+           ('cache', 'values that can be fetched or computed again, never the only copy of anything (UNLOGGED: a crash empties it too)'),
+           ('cache_counts', 'hit and miss statistics of convo.cache, lost with it (UNLOGGED: a crash empties it too)');
+END;
+COMMENT ON FUNCTION convo.not_dumped() IS 'The tables of schema convo whose rows pg_dump does not keep, with the reason; every other table is marked with pg_extension_config_dump';
+
+-- Before an insert into a reference table: a row with the key of a row still as convo wrote
+-- it replaces that row (keeping its installed), instead of failing on the key. TG_ARGV[0]
+-- names the key column. This is how a restore puts back a user's change to a reference row.
+CREATE FUNCTION convo.merge_reference_row() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    key name := TG_ARGV[0];
+    cols text;
+    vals text;
+    merged bigint;
+BEGIN
+    -- Every column but the key (an UPDATE OF the key would fire triggers on renames),
+    -- installed, and generated ones.
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
+           string_agg('($1).' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+      INTO cols, vals
+      FROM pg_attribute a
+     WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+       AND a.attname NOT IN (key, 'installed');
+    EXECUTE format('UPDATE %s t SET (%s) = ROW(%s) WHERE t.%I = ($1).%I AND t.installed IS NOT NULL '
+                   'AND jsonb_populate_record(t, t.installed) IS NOT DISTINCT FROM t',
+                   TG_RELID::regclass, cols, vals, key, key)
+        USING NEW;
+    GET DIAGNOSTICS merged = ROW_COUNT;
+    IF merged > 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION convo.merge_reference_row() IS 'Trigger: an inserted reference row (settings, cache namespaces, tools, managed indexes) replaces the row with its key while that row is as convo installed it; how a restore puts back a user''s changes';
+
+-- Data: everything a user or a webhook wrote.
+SELECT pg_catalog.pg_extension_config_dump('convo.accounts', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.bot_profiles', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.contacts', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.conversations', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.messages', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_get_serial_sequence('convo.messages', 'message_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('convo.message_statuses', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.products', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.carts', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.cart_items', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.orders', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.templates', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.webhook_events', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.unroutable', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_get_serial_sequence('convo.unroutable', 'unroutable_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('convo.inbox', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_get_serial_sequence('convo.inbox', 'inbox_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('convo.inbox_archive', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.response_cache', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_get_serial_sequence('convo.response_cache', 'entry_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('convo.response_cache_hits', '');
+
+-- Reference rows: the ones a user added or changed. pg_dump runs the condition with an empty
+-- search_path, hence pg_catalog.
+SELECT pg_catalog.pg_extension_config_dump('convo.settings',
+    'WHERE installed IS NULL OR pg_catalog.jsonb_populate_record(settings, installed) IS DISTINCT FROM settings');
+SELECT pg_catalog.pg_extension_config_dump('convo.cache_namespaces',
+    'WHERE installed IS NULL OR pg_catalog.jsonb_populate_record(cache_namespaces, installed) IS DISTINCT FROM cache_namespaces');
+SELECT pg_catalog.pg_extension_config_dump('convo.tools',
+    'WHERE installed IS NULL OR pg_catalog.jsonb_populate_record(tools, installed) IS DISTINCT FROM tools');
+SELECT pg_catalog.pg_extension_config_dump('convo.managed_indexes',
+    'WHERE installed IS NULL OR pg_catalog.jsonb_populate_record(managed_indexes, installed) IS DISTINCT FROM managed_indexes');
+
+COMMENT ON COLUMN convo.settings.installed IS 'The row as convo installed it (NULL: added by a user); pg_dump keeps the rows that differ from it';
+COMMENT ON COLUMN convo.cache_namespaces.installed IS 'The row as convo installed it (NULL: added by a user); pg_dump keeps the rows that differ from it';
+COMMENT ON COLUMN convo.tools.installed IS 'The row as convo installed it (NULL: added by a user); pg_dump keeps the rows that differ from it';
+COMMENT ON COLUMN convo.managed_indexes.installed IS 'The row as convo installed it (NULL: added by a user); pg_dump keeps the rows that differ from it';
+
+CREATE TRIGGER merge_reference_row BEFORE INSERT ON convo.settings
+    FOR EACH ROW EXECUTE FUNCTION convo.merge_reference_row('name');
+CREATE TRIGGER merge_reference_row BEFORE INSERT ON convo.cache_namespaces
+    FOR EACH ROW EXECUTE FUNCTION convo.merge_reference_row('namespace');
+CREATE TRIGGER merge_reference_row BEFORE INSERT ON convo.tools
+    FOR EACH ROW EXECUTE FUNCTION convo.merge_reference_row('name');
+CREATE TRIGGER merge_reference_row BEFORE INSERT ON convo.managed_indexes
+    FOR EACH ROW EXECUTE FUNCTION convo.merge_reference_row('index_name');
+ALTER TABLE convo.settings ENABLE ALWAYS TRIGGER merge_reference_row;
+ALTER TABLE convo.cache_namespaces ENABLE ALWAYS TRIGGER merge_reference_row;
+ALTER TABLE convo.tools ENABLE ALWAYS TRIGGER merge_reference_row;
+ALTER TABLE convo.managed_indexes ENABLE ALWAYS TRIGGER merge_reference_row;
+
+-- The reference rows as this version writes them (0.1.0 wrote the same). A setting or a
+-- namespace tuned under 0.1.0 keeps its value and is known as changed, so pg_dump keeps it.
+UPDATE convo.settings t SET installed = to_jsonb(d)
+  FROM (VALUES
+    ('inbox.max_attempts', '5', 'ingest attempts before an inbox item is kept as dead'),
+    ('inbox.lease', '60 seconds', 'how long a claimed inbox item stays with its worker before others may claim it'),
+    ('inbox.backoff_base', '2 seconds', 'first retry delay; doubles per attempt'),
+    ('inbox.backoff_max', '10 minutes', 'longest retry delay'),
+    ('response_cache.similarity', '0.75', 'lowest pg_trgm similarity (0.3 to 1) at which a customer''s text matches a cached question; equal normalized texts always match'),
+    ('cache.purge_batch', '1000', 'expired cache entries deleted per statement by cache_purge'),
+    ('indexes.seq_scan_min', '1000', 'sequential scans (since the last stats reset) from which index_status reports a convo table whose sequential scans outnumber its index scans'),
+    ('inbox.retention', '7 days', 'done and dead inbox items older than this (by processed_at) are moved to convo.inbox_archive'),
+    ('jobs.run_details_retention', '7 days', 'cron.job_run_details rows older than this (by end_time) are deleted by convo-job-history'),
+    ('warm_up.max_relation_size', '256MB', 'warm_up skips tables and indexes larger than this (they would evict more than they warm)')
+  ) AS d(name, value, description)
+ WHERE t.name = d.name;
+UPDATE convo.cache_namespaces t SET installed = to_jsonb(d)
+  FROM (VALUES
+    ('media', interval '1 hour', 'media metadata from the Graph API (URL, MIME type, sha256)'),
+    ('contact_info', interval '10 minutes', 'contact lookups'),
+    ('session', interval '2 minutes', 'validated tokens'),
+    ('debounce', interval '5 minutes', 'cache_try_lock markers: one caller per key and window'),
+    ('response', interval '1 hour', 'generated responses')
+  ) AS d(namespace, default_ttl, description)
+ WHERE t.namespace = d.namespace;
+-- Tools and managed indexes only their owner could change: taken as they are. The tools'
+-- statement trigger is held back: nothing a context shows changes here, and cached contexts
+-- stay valid.
+ALTER TABLE convo.tools DISABLE TRIGGER tool_changed_context;
+UPDATE convo.tools t SET installed = to_jsonb(t) - 'installed'
+ WHERE t.name IN ('search_products', 'add_to_cart', 'remove_from_cart', 'view_cart', 'update_progress',
+                  'handoff_to_human', 'get_business_info');
+ALTER TABLE convo.tools ENABLE TRIGGER tool_changed_context;
+UPDATE convo.managed_indexes t SET installed = to_jsonb(t) - 'installed'
+ WHERE t.index_name IN ('accounts_phone_number_id_key', 'accounts_display_phone_number_key',
+                        'contacts_account_user_id_key', 'contacts_account_wa_id_key',
+                        'conversations_conversation_id', 'conversations_account_updated',
+                        'messages_conversation_sent', 'messages_inbound_window', 'carts_contact_expiry',
+                        'carts_open_expiry', 'orders_contact_created', 'inbox_claimable', 'inbox_finished');
+
+-- As security.sql gives every function: service_role's, nobody else's.
+DO $$
+DECLARE
+    service text := coalesce(nullif(current_setting('convo.service_role', true), ''), 'service_role');
+    f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY['convo.not_dumped()', 'convo.merge_reference_row()'] LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, service);
+    END LOOP;
+END
+$$;

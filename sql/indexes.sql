@@ -16,7 +16,9 @@ CREATE TABLE convo.managed_indexes (
     is_unique   boolean NOT NULL DEFAULT false,
     -- What follows "ON convo.<table>": the columns, and a WHERE clause for a partial index.
     definition  text NOT NULL,
-    reason      text NOT NULL
+    reason      text NOT NULL,
+    -- The row as convo wrote it, NULL for an index someone added (sql/backup.sql).
+    installed   jsonb CONSTRAINT managed_indexes_installed_check CHECK (jsonb_typeof(installed) = 'object')
 );
 -- Administration only: service_role (which bypasses RLS) and superusers.
 ALTER TABLE convo.managed_indexes ENABLE ROW LEVEL SECURITY;

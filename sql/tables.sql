@@ -321,7 +321,10 @@ CREATE TABLE convo.inbox (
 CREATE TABLE convo.settings (
     name   text PRIMARY KEY,
     value  text NOT NULL,
-    description text NOT NULL
+    description text NOT NULL,
+    -- The row as convo wrote it (NULL for a row someone added): a row that differs from it
+    -- is a user's change, and that is what pg_dump keeps (sql/backup.sql).
+    installed   jsonb CONSTRAINT settings_installed_check CHECK (jsonb_typeof(installed) = 'object')
 );
 INSERT INTO convo.settings VALUES
     ('inbox.max_attempts', '5', 'ingest attempts before an inbox item is kept as dead'),
@@ -329,4 +332,3 @@ INSERT INTO convo.settings VALUES
     ('inbox.backoff_base', '2 seconds', 'first retry delay; doubles per attempt'),
     ('inbox.backoff_max', '10 minutes', 'longest retry delay'),
     ('response_cache.similarity', '0.75', 'lowest pg_trgm similarity (0.3 to 1) at which a customer''s text matches a cached question; equal normalized texts always match');
-SELECT pg_catalog.pg_extension_config_dump('convo.settings', '');

@@ -27,7 +27,9 @@ CREATE TABLE convo.tools (
     name        text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_]{0,63}$'),
     position    int NOT NULL UNIQUE,   -- order in tool_definitions: a stable request prefix
     description text NOT NULL CHECK (description <> ''),
-    parameters  jsonb NOT NULL CHECK (parameters ->> 'type' = 'object')
+    parameters  jsonb NOT NULL CHECK (parameters ->> 'type' = 'object'),
+    -- The row as convo wrote it (sql/backup.sql).
+    installed   jsonb CONSTRAINT tools_installed_check CHECK (jsonb_typeof(installed) = 'object')
 );
 -- Readable by every API caller (tool_access.sql), writable by no one but the owner.
 ALTER TABLE convo.tools ENABLE ROW LEVEL SECURITY;

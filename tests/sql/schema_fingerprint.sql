@@ -133,8 +133,9 @@ WITH ext AS (
       FROM pg_extension e JOIN pg_class c ON c.oid = ANY (e.extconfig)
      WHERE e.oid = (SELECT oid FROM ext)
     UNION ALL
-    -- Reference rows the install script writes (user-tunable values are compared by name only).
-    SELECT format('setting %s description=%s', s.name, s.description) FROM convo.settings s
+    -- Reference rows the install script writes (user-tunable values are compared by name and
+    -- by the value convo installed, never by the value a user tuned).
+    SELECT format('setting %s description=%s installed=%s', s.name, s.description, s.installed) FROM convo.settings s
     UNION ALL
     SELECT format('tool %s', to_jsonb(t)) FROM convo.tools t
     UNION ALL
