@@ -77,7 +77,8 @@ END
 $$;
 COMMENT ON FUNCTION convo.touch_conversation_context() IS 'Trigger: a change to a message, contact, cart or order outdates the cached contexts of its conversation';
 
-CREATE TRIGGER message_changed_context AFTER UPDATE OF direction, type, body, payload, sent_at OR DELETE
+-- deleted_at: a message its sender deleted leaves the assistant's context (it shows as deleted).
+CREATE TRIGGER message_changed_context AFTER UPDATE OF direction, type, body, payload, sent_at, deleted_at OR DELETE
     ON convo.messages FOR EACH ROW EXECUTE FUNCTION convo.touch_conversation_context('conversation');
 CREATE TRIGGER contact_changed_context AFTER UPDATE ON convo.contacts
     FOR EACH ROW EXECUTE FUNCTION convo.touch_conversation_context('contact');

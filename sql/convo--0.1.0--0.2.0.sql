@@ -1187,3 +1187,13 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- ---------------------------------------------------------------------------------------
+-- A message its sender deleted leaves the assistant's context: its deletion outdates the
+-- cached contexts of its conversation.
+-- ---------------------------------------------------------------------------------------
+
+DROP TRIGGER message_changed_context ON convo.messages;
+-- deleted_at: a message its sender deleted leaves the assistant's context (it shows as deleted).
+CREATE TRIGGER message_changed_context AFTER UPDATE OF direction, type, body, payload, sent_at, deleted_at OR DELETE
+    ON convo.messages FOR EACH ROW EXECUTE FUNCTION convo.touch_conversation_context('conversation');

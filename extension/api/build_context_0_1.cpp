@@ -121,9 +121,11 @@ CONVO_FUNCTION(convo_build_context) {
 
     api::ContextValues values = api::read_context_values_01(spi, head);
     const api::ProfileValues& profile = values.profile;
-    Transcript transcript = make_transcript(api::read_history(spi, head, opt.history.value_or(profile.history_length)));
+    Transcript transcript = make_transcript(
+        api::read_history(spi, head, opt.history.value_or(profile.history_length), api::MessagesTable::v0_1));
     if (transcript.latest_customer < 0)
-        if (auto latest = api::read_latest_customer_message(spi, head)) add_latest_customer_message(transcript, *latest);
+        if (auto latest = api::read_latest_customer_message(spi, head, api::MessagesTable::v0_1))
+            add_latest_customer_message(transcript, *latest);
     api::Route route = api::read_route_01(spi, head, transcript.latest_text());
     const api::ToolSet& tools = api::read_tools(spi, head, profile.tools);
     std::optional<std::vector<api::Order>> orders;

@@ -57,17 +57,34 @@ KeptPlan read_context_plan{
 // Said when the account has no profile for the conversation: the words every caller uses.
 KeptPlan no_profile_plan{"SELECT convo.no_bot_profile($1, 'convo.build_context')", 1, {pg::oid::uuid}};
 
-// Newest first; the payload only where a placeholder needs a detail from it.
+// Newest first; the payload only where a placeholder needs a detail from it. A message its
+// sender deleted is read as type 'deleted' without its words: the assistant sees that something
+// was deleted, never what (the row keeps it for the record).
 KeptPlan read_history_plan{
+    "SELECT direction = 'in', CASE WHEN deleted_at IS NULL THEN type ELSE 'deleted' END,"
+    "       CASE WHEN deleted_at IS NULL THEN body END,"
+    "       CASE WHEN deleted_at IS NULL AND type IN ('document', 'template', 'audio') THEN payload::text END"
+    "  FROM convo.messages WHERE account_id = $1 AND conversation_id = $2"
+    " ORDER BY sent_at DESC, message_id DESC LIMIT $3",
+    3, {pg::oid::uuid, pg::oid::uuid, pg::oid::int4}};
+
+KeptPlan read_latest_inbound_plan{
+    "SELECT CASE WHEN deleted_at IS NULL THEN type ELSE 'deleted' END, CASE WHEN deleted_at IS NULL THEN body END,"
+    "       CASE WHEN deleted_at IS NULL AND type IN ('document', 'audio') THEN payload::text END"
+    "  FROM convo.messages WHERE account_id = $1 AND conversation_id = $2 AND direction = 'in'"
+    " ORDER BY sent_at DESC, message_id DESC LIMIT 1",
+    2, {pg::oid::uuid, pg::oid::uuid}};
+
+// The same reads on 0.1.0's messages table, which has no deleted_at (build_context_0_1.cpp).
+KeptPlan read_history_plan_0_1{
     "SELECT direction = 'in', type, body,"
     "       CASE WHEN type IN ('document', 'template', 'audio') THEN payload::text END"
     "  FROM convo.messages WHERE account_id = $1 AND conversation_id = $2"
     " ORDER BY sent_at DESC, message_id DESC LIMIT $3",
     3, {pg::oid::uuid, pg::oid::uuid, pg::oid::int4}};
 
-KeptPlan read_latest_inbound_plan{
-    "SELECT type, body,"
-    "       CASE WHEN type IN ('document', 'audio') THEN payload::text END"
+KeptPlan read_latest_inbound_plan_0_1{
+    "SELECT type, body, CASE WHEN type IN ('document', 'audio') THEN payload::text END"
     "  FROM convo.messages WHERE account_id = $1 AND conversation_id = $2 AND direction = 'in'"
     " ORDER BY sent_at DESC, message_id DESC LIMIT 1",
     2, {pg::oid::uuid, pg::oid::uuid}};
@@ -164,12 +181,12 @@ ContextValues read_context_values(pg::Spi& spi, const ContextHead& head) {
     return v;
 }
 
-std::vector<HistoryMessage> read_history(pg::Spi& spi, const ContextHead& head, int n) {
+std::vector<HistoryMessage> read_history(pg::Spi& spi, const ContextHead& head, int n, MessagesTable table) {
     std::vector<HistoryMessage> newest_first;
     if (n <= 0) return newest_first;
     pg::Params p;
     p.uuid(head.account_id).uuid(head.conversation_id).int4(n);
-    pg::Rows rows = spi.execute(read_history_plan, p, false);
+    pg::Rows rows = spi.execute(table == MessagesTable::current ? read_history_plan : read_history_plan_0_1, p, false);
     newest_first.reserve(rows.size());
     for (std::uint64_t i = 0; i < rows.size(); ++i)
         newest_first.push_back({rows.boolean(i, 1).value_or(false), rows.str(i, 2).value_or(""), rows.str(i, 3),
@@ -177,10 +194,11 @@ std::vector<HistoryMessage> read_history(pg::Spi& spi, const ContextHead& head, 
     return newest_first;
 }
 
-std::optional<HistoryMessage> read_latest_customer_message(pg::Spi& spi, const ContextHead& head) {
+std::optional<HistoryMessage> read_latest_customer_message(pg::Spi& spi, const ContextHead& head, MessagesTable table) {
     pg::Params p;
     p.uuid(head.account_id).uuid(head.conversation_id);
-    pg::Rows rows = spi.execute(read_latest_inbound_plan, p, false, 1);
+    pg::Rows rows = spi.execute(table == MessagesTable::current ? read_latest_inbound_plan : read_latest_inbound_plan_0_1,
+                                p, false, 1);
     if (rows.empty()) return std::nullopt;
     return HistoryMessage{true, rows.str(0, 1).value_or(""), rows.str(0, 2), rows.str(0, 3).value_or("")};
 }

@@ -79,8 +79,12 @@ struct ContextValues {
 // Raises 55000 (convo.no_bot_profile) when the account has no profile for the conversation.
 ContextValues read_context_values(pg::Spi& spi, const ContextHead& head);
 
-std::vector<HistoryMessage> read_history(pg::Spi& spi, const ContextHead& head, int n);
-std::optional<HistoryMessage> read_latest_customer_message(pg::Spi& spi, const ContextHead& head);
+// Which release's messages table a read sees: 0.1.0's has no deleted_at.
+enum class MessagesTable { current, v0_1 };
+std::vector<HistoryMessage> read_history(pg::Spi& spi, const ContextHead& head, int n,
+                                         MessagesTable table = MessagesTable::current);
+std::optional<HistoryMessage> read_latest_customer_message(pg::Spi& spi, const ContextHead& head,
+                                                           MessagesTable table = MessagesTable::current);
 
 struct Route {
     std::vector<char> model;     // route_text's answer, as it is (a jsonb varlena)

@@ -61,6 +61,7 @@ std::string message_text(const HistoryMessage& m) {
     if (t == "system") return with_text("[notice]", m.body);
     if (t == "order") return with_text("[order]", m.body);
     if (t == "unsupported") return "[unsupported message]";
+    if (t == "deleted") return "[message deleted]";
     return with_text("[" + t + "]", m.body);
 }
 

@@ -1,7 +1,7 @@
 -- convo.build_context: messages within the budget, tools, model, window, customer, cart, and a
 -- cache that is never stale.
 BEGIN;
-SELECT plan(75);
+SELECT plan(79);
 
 CREATE SCHEMA t;
 CREATE FUNCTION t.notification(messages jsonb) RETURNS jsonb LANGUAGE sql AS $$
@@ -180,6 +180,19 @@ SELECT ok((:'before_tools'::jsonb #>> '{budget,used}')::int <> (t.ctx() #>> '{bu
           'and the tokens counted for the tools follow');
 UPDATE convo.accounts SET name = 'Zapatería Luna' WHERE account_id = :'account';
 SELECT ok((t.ctx() #>> '{messages,0,content}') LIKE '%Zapatería Luna%', 'account renamed: the new business name');
+-- The customer edits, then deletes, their latest message: the context follows, and never
+-- shows the deleted words.
+SELECT t.ctx() ->> 'cached' AS warm3 \gset
+SELECT convo.ingest('whatsapp', t.notification(jsonb_build_array(t.msg(22, 'edit',
+    '{"original_message_id": "wamid.ctx.21", "message": {"type": "text", "text": {"body": "¿Abren los sábados?"}}}'))));
+SELECT is((SELECT array_agg(c) FROM unnest(t.contents(t.ctx())) c WHERE c LIKE '%bren%'), ARRAY['¿Abren los sábados?'],
+          'an edited message: the context shows the new words only');
+SELECT convo.ingest('whatsapp', t.notification(jsonb_build_array(t.msg(23, 'revoke', '{"original_message_id": "wamid.ctx.21"}'))));
+SELECT t.ctx() AS revoked \gset
+SELECT is(:'revoked'::jsonb ->> 'cached', 'false', 'a deleted message outdates the cached context');
+SELECT is((t.contents(:'revoked'::jsonb))[array_length(t.contents(:'revoked'::jsonb), 1)], '[message deleted]',
+          'the deleted message shows as deleted');
+SELECT ok(NOT (:'revoked'::text LIKE '%bren los%'), 'and its words are nowhere in the context');
 
 -- 6. Bad input.
 SELECT throws_ok($$SELECT convo.build_context('00000000-0000-0000-0000-0000000000aa')$$, 'P0002',

@@ -19,6 +19,7 @@ TEST(MessageText, PlaceholdersPerType) {
     EXPECT_EQ(message_text({true, "reaction", std::nullopt, "{}"}), "[reaction removed]");
     EXPECT_EQ(message_text({false, "template", "template:promo", R"({"template": {"name": "promo"}})"}), "[template: promo]");
     EXPECT_EQ(message_text({true, "unsupported", std::nullopt, "{}"}), "[unsupported message]");
+    EXPECT_EQ(message_text({true, "deleted", std::nullopt, "{}"}), "[message deleted]");
     EXPECT_EQ(message_text({true, "interactive", "Talle 42", "{}"}), "Talle 42");
     EXPECT_EQ(message_text({true, "brand_new", std::nullopt, "{}"}), "[brand_new]");
 }
