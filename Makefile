@@ -27,6 +27,7 @@ SQL_PARTS = \
 	sql/free_window.sql \
 	sql/ingest.sql \
 	sql/outbound.sql \
+	sql/outbox.sql \
 	sql/inbox.sql \
 	sql/bot_profiles.sql \
 	sql/products.sql \

@@ -102,6 +102,7 @@ SELECT pg_catalog.pg_extension_config_dump('convo.inbox_archive', '');
 SELECT pg_catalog.pg_extension_config_dump('convo.response_cache', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_get_serial_sequence('convo.response_cache', 'entry_id')::regclass, '');
 SELECT pg_catalog.pg_extension_config_dump('convo.response_cache_hits', '');
+SELECT pg_catalog.pg_extension_config_dump('convo.outbox', '');
 
 -- Reference rows: the ones a user added or changed. pg_dump runs the condition with an empty
 -- search_path, hence pg_catalog.

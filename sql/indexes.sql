@@ -50,7 +50,11 @@ INSERT INTO convo.managed_indexes (index_name, table_name, is_unique, definition
     ('inbox_claimable', 'inbox', false, '(next_attempt_at, inbox_id) WHERE state IN (''pending'', ''processing'')',
      'inbox_claim takes due items in order without reading done and dead ones'),
     ('inbox_finished', 'inbox', false, '(processed_at) WHERE state IN (''done'', ''dead'')',
-     'inbox housekeeping finds finished items older than the retention period');
+     'inbox housekeeping finds finished items older than the retention period'),
+    ('outbox_due', 'outbox', false, '(state, next_attempt_at, created_at) WHERE state IN (''queued'', ''sending'', ''awaiting_window'')',
+     'outbox_claim takes due queued items in order, and outbox_expire finds ended leases and expired waits, without reading sent and failed ones'),
+    ('outbox_awaiting_window', 'outbox', false, '(account_id, conversation_id) WHERE state = ''awaiting_window''',
+     'every inbound message releases its conversation''s items awaiting the window: one probe of a small index');
 
 -- The statement that creates a managed index (CONCURRENTLY for a live system).
 CREATE FUNCTION convo.managed_index_ddl(index_name name, concurrent boolean DEFAULT false)

@@ -2,7 +2,8 @@
 -- same transaction as the message: the window (last_inbound_at), the entry point, the
 -- unread count. free_window() reads only these columns, never the messages.
 --
--- Needs: tables.sql (convo.status_rank).
+-- Needs: tables.sql (convo.status_rank); outbox.sql (convo.outbox, whose items awaiting the
+-- window an inbound message releases; read when the trigger runs).
 
 -- SECURITY DEFINER: API callers may not write the window columns themselves (that would let
 -- them open their own window); this trigger, owned by the extension's owner, does it for them.
@@ -34,6 +35,11 @@ BEGIN
             entry_point_referral = CASE WHEN NEW.payload ? 'referral' THEN NEW.payload -> 'referral' ELSE c.entry_point_referral END,
             updated_at = now()
         WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
+        -- The customer reopened the window: what waited for it (sql/outbox.sql) goes out now,
+        -- in the order it was queued; what waited too long stays for outbox_expire.
+        UPDATE convo.outbox o SET state = 'queued', next_attempt_at = now()
+         WHERE o.account_id = NEW.account_id AND o.conversation_id = NEW.conversation_id
+           AND o.state = 'awaiting_window' AND o.next_attempt_at > now();
     ELSIF NEW.origin = 'business_app' THEN
         -- A person wrote from the WhatsApp Business app (an echo). Outbound, so it never opens
         -- the window; not a Cloud API reply, so it does not start the entry point's free 72 h
@@ -63,7 +69,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION convo.on_message_inserted() IS 'Trigger: an inserted message updates its conversation (window, entry point, unread count, timestamps, human reply from the Business app)';
+COMMENT ON FUNCTION convo.on_message_inserted() IS 'Trigger: an inserted message updates its conversation (window, entry point, unread count, timestamps, human reply from the Business app); an inbound one releases the outbox items awaiting the window';
 
 CREATE TRIGGER message_inserted AFTER INSERT ON convo.messages
     FOR EACH ROW EXECUTE FUNCTION convo.on_message_inserted();

@@ -20,7 +20,7 @@ DECLARE
     tenant_tables text[] := ARRAY['accounts', 'bot_profiles', 'contacts', 'conversations', 'messages',
                                   'message_statuses', 'products', 'carts', 'cart_items', 'orders', 'templates',
                                   'context_cache', 'response_cache', 'response_cache_hits',
-                                  'webhook_events'];
+                                  'webhook_events', 'outbox'];
     -- Tables an authenticated caller may change (its own account's rows, through RLS).
     -- Conversations and messages are narrower, below: the window must not be forgeable.
     writable text[] := ARRAY['bot_profiles', 'contacts', 'products', 'carts', 'cart_items',
@@ -60,7 +60,13 @@ DECLARE
         'convo.tool_words()',
         'convo.route_text(uuid, text, text, text[], text)',
         'convo.route_model(uuid, text)',
-        'convo.build_context(uuid, jsonb)'
+        'convo.build_context(uuid, jsonb)',
+        'convo.send(uuid, jsonb, jsonb)',
+        'convo.outbox_kind(jsonb)',
+        'convo.outbox_check_body(jsonb)',
+        'convo.outbox_replay(uuid, text, text)',
+        'convo.outbox_setting(text)',
+        'convo.reengagement_template(uuid, uuid)'
     ];
     f text;
 BEGIN
@@ -105,6 +111,14 @@ BEGIN
     EXECUTE format('GRANT INSERT, UPDATE (status, status_at, error_code, error, deleted_at) ON convo.messages TO %I', authed);
     EXECUTE format('CREATE POLICY outbound_only ON convo.messages AS RESTRICTIVE FOR INSERT TO %I '
                    'WITH CHECK (direction = ''out'')', authed);
+    -- The outbox through convo.send (SECURITY INVOKER): an item is inserted new, and a
+    -- free-form one queued only while the window is open. Its later states are the worker
+    -- functions' (service_role), so no UPDATE or DELETE.
+    EXECUTE format('GRANT INSERT ON convo.outbox TO %I', authed);
+    EXECUTE format('CREATE POLICY send_rules ON convo.outbox AS RESTRICTIVE FOR INSERT TO %I '
+                   'WITH CHECK (state IN (''queued'', ''awaiting_window'') AND attempts = 0 AND wamid IS NULL '
+                   'AND sent_at IS NULL AND (state = ''awaiting_window'' OR kind IN (''template'', ''read'') '
+                   'OR convo.can_send_freeform(conversation_id)))', authed);
 
     -- Queue, routing and cache tables hold other accounts' payloads: service_role only.
     FOREACH t IN ARRAY ARRAY['inbox', 'unroutable', 'settings', 'cache', 'cache_namespaces', 'cache_counts'] LOOP

@@ -64,6 +64,11 @@ CREATE TABLE convo.accounts (
     -- cached answers): a cached context built from an older version is not used.
     context_version      bigint NOT NULL DEFAULT 0,
     created_at           timestamptz NOT NULL DEFAULT now(),
+    -- How this number sends (convo.outbox): whatsapp (Meta's Cloud API) or twilio. Nothing
+    -- else in the data tells them apart: a Twilio number is routed by its display number, a
+    -- Cloud API one by phone_number_id, and an account has both columns.
+    channel              text NOT NULL DEFAULT 'whatsapp'
+                         CONSTRAINT accounts_channel_check CHECK (channel IN ('whatsapp', 'twilio')),
     PRIMARY KEY (account_id)
 );
 
@@ -254,8 +259,12 @@ CREATE TABLE convo.templates (
     status      text NOT NULL DEFAULT 'approved',
     components  jsonb NOT NULL DEFAULT '[]',
     updated_at  timestamptz NOT NULL DEFAULT now(),
+    -- The template convo.send puts in place of a free-form message once the 24 h window has
+    -- closed (sql/outbox.sql); at most one per account.
+    reengagement boolean NOT NULL DEFAULT false,
     PRIMARY KEY (account_id, name, language)
 );
+CREATE UNIQUE INDEX templates_one_reengagement ON convo.templates (account_id) WHERE reengagement;
 
 -- Webhook payloads nobody could route (unknown business number): kept with the reason.
 -- No account_id: by definition none is known. A local table, like the inbox.

@@ -52,8 +52,10 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
           'convo.question_key(text)', 'convo.trigram_similarity(text,text)', 'convo.trigram_count(text)',
           'convo.response_cache_lookup(uuid,text)', 'convo.cached_answer(uuid,text)',
           'convo.simple_intent_phrases()', 'convo.tool_words()', 'convo.route_model(uuid,text)',
-          'convo.build_context(uuid,jsonb)'],
-    'authenticated may execute exactly the API functions');
+          'convo.build_context(uuid,jsonb)', 'convo.send(uuid,jsonb,jsonb)', 'convo.outbox_kind(jsonb)',
+          'convo.outbox_check_body(jsonb)', 'convo.outbox_replay(uuid,text,text)', 'convo.outbox_setting(text)',
+          'convo.reengagement_template(uuid,uuid)'],
+    'authenticated may execute exactly the API functions (send, not the outbox''s worker functions)');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
                    WHERE p.pronamespace = 'convo'::regnamespace AND has_function_privilege('anon', p.oid, 'EXECUTE')$$,
     'anon may execute no convo function');
@@ -61,8 +63,9 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text || ' ' || array_to_string(p.pro
                  WHERE p.pronamespace = 'convo'::regnamespace AND p.prosecdef$$,
     ARRAY['convo.on_message_inserted() search_path=pg_catalog',
           'convo.touch_conversation_context() search_path=pg_catalog',
-          'convo.touch_account_context() search_path=pg_catalog'],
-    'the only SECURITY DEFINER functions are bookkeeping triggers, with search_path pinned: RLS applies inside every API function');
+          'convo.touch_account_context() search_path=pg_catalog',
+          'convo.outbox_setting(text) search_path=pg_catalog'],
+    'the only SECURITY DEFINER functions are bookkeeping triggers and the outbox.* settings send reads, with search_path pinned: RLS applies inside every API function');
 
 -- authenticated, account A -----------------------------------------------------------------
 

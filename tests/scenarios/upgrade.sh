@@ -49,22 +49,29 @@ for script in sql/releases/convo--*.sql; do
     # over those columns.
     q -d "$db" > /dev/null <<'SQL'
 CREATE TABLE public.upgrade_columns AS
-SELECT c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS cols
+SELECT c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS cols, 'true'::text AS old_rows
   FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
  WHERE c.relnamespace = 'convo'::regnamespace AND c.relkind IN ('r', 'p') AND c.relname <> 'context_cache'
  GROUP BY c.relname;
-CREATE FUNCTION public.table_rows(rel text, cols text, OUT n bigint, OUT h text)
+-- A new version may add reference rows (settings, managed indexes): those are compared by the
+-- schema fingerprint; here, the rows the old version had.
+UPDATE public.upgrade_columns SET old_rows = format('name = ANY (%L::text[])', (SELECT array_agg(name) FROM convo.settings))
+ WHERE relname = 'settings';
+UPDATE public.upgrade_columns
+   SET old_rows = format('index_name::text = ANY (%L::text[])', (SELECT array_agg(index_name::text) FROM convo.managed_indexes))
+ WHERE relname = 'managed_indexes';
+CREATE FUNCTION public.table_rows(rel text, cols text, old_rows text, OUT n bigint, OUT h text)
 LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('SELECT count(*), md5(coalesce(string_agg(r, chr(10) ORDER BY r), %L)) '
-                   'FROM (SELECT ROW(%s)::text AS r FROM convo.%I) s', '', cols, rel)
+                   'FROM (SELECT ROW(%s)::text AS r FROM convo.%I WHERE %s) s', '', cols, rel, old_rows)
         INTO n, h;
 END
 $$;
 SQL
     rows() {
         q -d "$db" -c "SELECT format('%s rows=%s md5=%s', u.relname, t.n, t.h)
-                         FROM public.upgrade_columns u, LATERAL public.table_rows(u.relname, u.cols) t
+                         FROM public.upgrade_columns u, LATERAL public.table_rows(u.relname, u.cols, u.old_rows) t
                         ORDER BY u.relname"
     }
     rows > "$work/rows-before.txt"

@@ -46,6 +46,11 @@ SELECT account_id, contact_id, 'placed', 39.80, 'USD', '[{"sku": "TS-BSC-WHT", "
 INSERT INTO convo.templates (account_id, name, language, category, components)
 VALUES (:'account', 'order_ready', 'en_US', 'utility', '[{"type": "BODY", "text": "Your order is ready."}]');
 
+-- The outbox: a message queued inside the window, one sent (recorded as a message).
+SELECT convo.send(:'lucia', '{"type": "text", "text": {"body": "Your order is on its way."}}', '{"idempotency_key": "backup-1"}');
+SELECT convo.send(:'lucia', '{"type": "template", "template": {"name": "order_ready", "language": {"code": "en_US"}}}');
+SELECT convo.outbox_sent(o.outbox_id, 'wamid.BACKUP.outbox.1') FROM convo.outbox_claim(1) o;
+
 -- Inbox items done and dead, archived; one pending, left for the restored database.
 SELECT convo.inbox_put('whatsapp', '{"object": "whatsapp_business_account", "entry": []}');
 SELECT convo.inbox_put('whatsapp', 'not json');
