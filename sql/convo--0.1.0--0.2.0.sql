@@ -1855,3 +1855,18 @@ SELECT pg_catalog.pg_extension_config_dump('convo.outbox', '');
 UPDATE convo.settings t SET installed = to_jsonb(t) - 'installed' WHERE t.name LIKE 'outbox.%';
 UPDATE convo.managed_indexes t SET installed = to_jsonb(t) - 'installed'
  WHERE t.index_name IN ('outbox_due', 'outbox_awaiting_window');
+
+-- The outbox's housekeeping job (sql/jobs.sql): job_definitions with its final text.
+CREATE OR REPLACE FUNCTION convo.job_definitions()
+RETURNS TABLE (jobname text, schedule text, command text, needs text)
+LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+    VALUES ('convo-cache-purge', '* * * * *', 'SELECT convo.cache_purge()', 'convo.cache_purge()'),
+           ('convo-expire-carts', '* * * * *', 'SELECT convo.expire_carts()', NULL),
+           ('convo-warm-up', '*/5 * * * *', 'SELECT count(*) FROM convo.warm_up()', 'pg_prewarm'),
+           ('convo-inbox-archive', '*/10 * * * *', 'SELECT convo.archive_inbox()', NULL),
+           ('convo-outbox-expire', '* * * * *', 'SELECT convo.outbox_expire()', NULL),
+           ('convo-refresh-stats', '17 * * * *', 'SELECT count(*) FROM convo.refresh_stats()', NULL),
+           ('convo-job-history', '23 3 * * *', 'SELECT convo.purge_job_run_details()', NULL);
+END;
+COMMENT ON FUNCTION convo.job_definitions() IS 'convo''s pg_cron jobs: name, schedule, command, and what the job needs to be scheduled';

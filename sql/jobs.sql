@@ -5,6 +5,8 @@
 --   convo.expire_carts()            open carts past expires_at -> 'expired'       every minute
 --   convo.warm_up()                 pg_prewarm of the hot tables and indexes     every 5 minutes
 --   convo.archive_inbox()           old done/dead inbox items -> inbox_archive   every 10 minutes
+--   convo.outbox_expire()           ended outbox leases -> unknown, waits past    every minute
+--                                   outbox.awaiting_window_expiry -> failed (sql/outbox.sql)
 --   convo.refresh_stats()           ANALYZE hot tables, refresh materialized views hourly
 --   convo.purge_job_run_details()   cron.job_run_details past its retention      daily
 -- convo.schedule_jobs() schedules them (named convo-..., idempotent) and
@@ -12,7 +14,7 @@
 -- schedule_jobs needs it. warm_up needs the contrib extension pg_prewarm, checked when it runs
 -- (and when jobs are scheduled): convo does not require it.
 --
--- Needs: tables.sql, common.sql (convo.setting), inbox.sql, cache.sql (convo.cache_purge),
+-- Needs: tables.sql, common.sql (convo.setting), inbox.sql, outbox.sql, cache.sql (convo.cache_purge),
 -- indexes.sql; pg_cron and pg_prewarm only when their functions run.
 
 INSERT INTO convo.settings VALUES
@@ -225,6 +227,7 @@ BEGIN ATOMIC
            ('convo-expire-carts', '* * * * *', 'SELECT convo.expire_carts()', NULL),
            ('convo-warm-up', '*/5 * * * *', 'SELECT count(*) FROM convo.warm_up()', 'pg_prewarm'),
            ('convo-inbox-archive', '*/10 * * * *', 'SELECT convo.archive_inbox()', NULL),
+           ('convo-outbox-expire', '* * * * *', 'SELECT convo.outbox_expire()', NULL),
            ('convo-refresh-stats', '17 * * * *', 'SELECT count(*) FROM convo.refresh_stats()', NULL),
            ('convo-job-history', '23 3 * * *', 'SELECT convo.purge_job_run_details()', NULL);
 END;

@@ -30,7 +30,7 @@ SELECT is(pg_temp.error_of('SELECT * FROM convo.warm_up()'),
     'warm_up without pg_prewarm: 55000 with a hint');
 SELECT results_eq('SELECT jobname, action FROM convo.schedule_jobs() ORDER BY jobname',
     $$VALUES ('convo-cache-purge', 'scheduled'), ('convo-expire-carts', 'scheduled'),
-             ('convo-inbox-archive', 'scheduled'), ('convo-job-history', 'scheduled'),
+             ('convo-inbox-archive', 'scheduled'), ('convo-job-history', 'scheduled'), ('convo-outbox-expire', 'scheduled'),
              ('convo-refresh-stats', 'scheduled'), ('convo-warm-up', 'skipped: pg_prewarm is not installed')$$,
     'schedule_jobs without pg_prewarm schedules all but the warm-up');
 CREATE EXTENSION pg_prewarm;
@@ -39,6 +39,7 @@ CREATE EXTENSION pg_prewarm;
 SELECT results_eq('SELECT jobname, schedule, action FROM convo.schedule_jobs() ORDER BY jobname',
     $$VALUES ('convo-cache-purge', '* * * * *', 'unchanged'), ('convo-expire-carts', '* * * * *', 'unchanged'),
              ('convo-inbox-archive', '*/10 * * * *', 'unchanged'), ('convo-job-history', '23 3 * * *', 'unchanged'),
+             ('convo-outbox-expire', '* * * * *', 'unchanged'),
              ('convo-refresh-stats', '17 * * * *', 'unchanged'), ('convo-warm-up', '*/5 * * * *', 'scheduled')$$,
     'once pg_prewarm is there the warm-up is added, the others are unchanged');
 SELECT results_eq($$SELECT jobname::text COLLATE "default", schedule, command, username = current_user AND database = current_database() AND active
@@ -47,9 +48,10 @@ SELECT results_eq($$SELECT jobname::text COLLATE "default", schedule, command, u
              ('convo-expire-carts', '* * * * *', 'SELECT convo.expire_carts()', true),
              ('convo-inbox-archive', '*/10 * * * *', 'SELECT convo.archive_inbox()', true),
              ('convo-job-history', '23 3 * * *', 'SELECT convo.purge_job_run_details()', true),
+             ('convo-outbox-expire', '* * * * *', 'SELECT convo.outbox_expire()', true),
              ('convo-refresh-stats', '17 * * * *', 'SELECT count(*) FROM convo.refresh_stats()', true),
              ('convo-warm-up', '*/5 * * * *', 'SELECT count(*) FROM convo.warm_up()', true)$$,
-    'cron.job holds the six convo jobs, for this database and role');
+    'cron.job holds the seven convo jobs, for this database and role');
 
 -- Idempotent: a second call changes nothing.
 CREATE TEMP TABLE before AS SELECT * FROM cron.job;
@@ -67,7 +69,7 @@ SELECT set_eq('SELECT jobid, schedule FROM cron.job', 'SELECT jobid, schedule FR
 -- Unschedule removes exactly convo's jobs.
 SELECT results_eq('SELECT jobname FROM convo.unschedule_jobs()',
     $$VALUES ('convo-cache-purge'), ('convo-expire-carts'), ('convo-inbox-archive'), ('convo-job-history'),
-             ('convo-refresh-stats'), ('convo-warm-up')$$, 'unschedule_jobs names the six jobs it removed');
+             ('convo-outbox-expire'), ('convo-refresh-stats'), ('convo-warm-up')$$, 'unschedule_jobs names the seven jobs it removed');
 SELECT set_eq('SELECT jobid FROM cron.job', format('VALUES (%s::bigint), (%s)', :mine_id, :convo_mine_id),
               'other jobs, even one named convo-..., are kept');
 SELECT is_empty('SELECT * FROM convo.unschedule_jobs()', 'a second unschedule_jobs removes nothing');

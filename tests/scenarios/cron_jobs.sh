@@ -37,7 +37,7 @@ VALUES ('00000000-0000-0000-0000-0000000000e5', '00000000-0000-0000-0000-0000000
 SQL
 q -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" > /dev/null
 scheduled=$(q -c "SELECT count(*) FROM convo.schedule_jobs() WHERE action IN ('scheduled', 'updated', 'unchanged')")
-[ "$scheduled" = 6 ] || fail "schedule_jobs scheduled $scheduled jobs, expected 6"
+[ "$scheduled" = 7 ] || fail "schedule_jobs scheduled $scheduled jobs, expected 7"
 
 ran=0
 for _ in $(seq 75); do
@@ -59,5 +59,5 @@ echo "ok - pg_cron ran convo-cache-purge and convo-expire-carts; the expired car
 
 removed=$(q -c "SELECT count(*) FROM convo.unschedule_jobs()")
 left=$(q -c "SELECT count(*) FROM cron.job WHERE jobname LIKE 'convo-%'")
-[ "$removed" = 6 ] && [ "$left" = 0 ] || fail "unschedule_jobs removed $removed, $left convo jobs left"
-echo "ok - unschedule_jobs removed the six jobs"
+[ "$removed" = 7 ] && [ "$left" = 0 ] || fail "unschedule_jobs removed $removed, $left convo jobs left"
+echo "ok - unschedule_jobs removed the seven jobs"
