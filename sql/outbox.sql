@@ -381,37 +381,100 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION convo.outbox_expire_leases() IS 'Marks outbox items still sending past their lease as unknown (never re-sent blindly); returns the count';
 
+-- A free-form item that did not go out while the window was open (it waited in a backoff, or
+-- the sender got 131047 / Twilio 63016): it waits for the window as send would have made it
+-- wait, with the account's re-engagement template queued once per wait (none when the account
+-- has no usable one: the item still waits for the customer, and says why). Once only: an item
+-- that has waited already is failed with the code. Returns the item's new state.
+CREATE FUNCTION convo.outbox_rewait(item convo.outbox, code text, error text) RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    tpl_id uuid;
+    tpl_body jsonb;
+    why text := error;
+BEGIN
+    IF item.reengagement_outbox_id IS NOT NULL OR item.last_error_code IN ('window_closed', '131047', '470', '63016') THEN
+        UPDATE convo.outbox o SET state = 'failed', last_error_code = code,
+               last_error = format('%s (it had waited for the window once already)', error)
+         WHERE o.account_id = item.account_id AND o.outbox_id = item.outbox_id;
+        RETURN 'failed';
+    END IF;
+    SELECT o.reengagement_outbox_id INTO tpl_id
+      FROM convo.outbox o
+     WHERE o.account_id = item.account_id AND o.conversation_id = item.conversation_id
+       AND o.state = 'awaiting_window' AND o.reengagement_outbox_id IS NOT NULL
+     ORDER BY o.created_at LIMIT 1;
+    IF tpl_id IS NULL THEN
+        BEGIN
+            tpl_body := convo.reengagement_template(item.account_id,
+                (SELECT c.contact_id FROM convo.conversations c
+                  WHERE c.account_id = item.account_id AND c.conversation_id = item.conversation_id));
+            tpl_id := gen_random_uuid();
+            INSERT INTO convo.outbox (account_id, outbox_id, conversation_id, channel, kind, body)
+            VALUES (item.account_id, tpl_id, item.conversation_id, item.channel, 'template',
+                    tpl_body || jsonb_strip_nulls(jsonb_build_object('messaging_product', 'whatsapp', 'recipient_type', 'individual',
+                                    'to', item.body -> 'to', 'recipient', item.body -> 'recipient'))
+                             || jsonb_build_object('biz_opaque_callback_data', tpl_id::text));
+        EXCEPTION WHEN invalid_parameter_value THEN
+            why := format('%s; no re-engagement template was queued: %s', error, SQLERRM);
+        END;
+    END IF;
+    UPDATE convo.outbox o
+       SET state = 'awaiting_window', reengagement_outbox_id = tpl_id, last_error_code = code, last_error = why,
+           next_attempt_at = now() + convo.setting('outbox.awaiting_window_expiry')::interval
+     WHERE o.account_id = item.account_id AND o.outbox_id = item.outbox_id;
+    RETURN 'awaiting_window';
+END
+$$;
+COMMENT ON FUNCTION convo.outbox_rewait(convo.outbox, text, text) IS 'Puts a free-form outbox item that missed the window back to awaiting_window, queuing the re-engagement template once per wait; failed if it had waited once already; returns the new state';
+
 -- Claims up to n due queued items for this worker, oldest due first, skipping items other
--- workers hold: each goes to sending with a lease (outbox.lease) and one more attempt.
+-- workers hold: each goes to sending with a lease (outbox.lease) and one more attempt. A
+-- free-form item whose window closed while it was queued is not handed out: it waits for the
+-- window again (outbox_rewait), so that we never cause a 131047.
 CREATE FUNCTION convo.outbox_claim(n int) RETURNS SETOF convo.outbox
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog
 AS $$
+DECLARE
+    item convo.outbox;
+    accounts uuid[] := '{}';
+    ids uuid[] := '{}';
 BEGIN
     IF n IS NULL OR n < 1 OR n > 10000 THEN
         RAISE EXCEPTION 'convo.outbox_claim: n must be between 1 and 10000, got %', quote_nullable(n)
             USING ERRCODE = '22023';
     END IF;
     PERFORM convo.outbox_expire_leases();
+    FOR item IN SELECT * FROM convo.outbox o
+                 WHERE o.state = 'queued' AND o.next_attempt_at <= clock_timestamp()
+                 ORDER BY o.next_attempt_at, o.created_at
+                 LIMIT n
+                   FOR UPDATE SKIP LOCKED LOOP
+        IF item.kind NOT IN ('template', 'read') AND NOT convo.can_send_freeform(item.conversation_id) THEN
+            PERFORM convo.outbox_rewait(item, 'window_closed', 'the 24 h window closed before it was sent');
+        ELSE
+            accounts := accounts || item.account_id;
+            ids := ids || item.outbox_id;
+        END IF;
+    END LOOP;
     RETURN QUERY
-    WITH due AS (
-        SELECT o.account_id, o.outbox_id, o.next_attempt_at, o.created_at FROM convo.outbox o
-         WHERE o.state = 'queued' AND o.next_attempt_at <= clock_timestamp()
-         ORDER BY o.next_attempt_at, o.created_at
-         LIMIT n
-           FOR UPDATE SKIP LOCKED),
-    claimed AS (
+    WITH claimed AS (
         UPDATE convo.outbox o
            SET state = 'sending', attempts = o.attempts + 1,
                next_attempt_at = clock_timestamp() + convo.setting('outbox.lease')::interval
-          FROM due
-         WHERE o.account_id = due.account_id AND o.outbox_id = due.outbox_id
+          FROM unnest(accounts, ids) AS c(account_id, outbox_id)
+         WHERE o.account_id = c.account_id AND o.outbox_id = c.outbox_id
         RETURNING o.*)
-    SELECT claimed.* FROM claimed JOIN due USING (account_id, outbox_id)
-     ORDER BY due.next_attempt_at, due.created_at;
+    -- In due order (the order they were locked in), whatever plan the UPDATE gets.
+    SELECT claimed.* FROM claimed
+      JOIN unnest(ids) WITH ORDINALITY AS d(outbox_id, ord) USING (outbox_id)
+     ORDER BY d.ord;
 END
 $$;
-COMMENT ON FUNCTION convo.outbox_claim(int) IS 'Claims up to n due queued outbox items (FOR UPDATE SKIP LOCKED) for a lease (outbox.lease), attempts + 1; returns them';
+COMMENT ON FUNCTION convo.outbox_claim(int) IS 'Claims up to n due queued outbox items (FOR UPDATE SKIP LOCKED) for a lease (outbox.lease), attempts + 1, and returns them; free-form items whose window closed meanwhile wait for it again instead';
 
 -- An outbox item, locked for the caller's update; P0002 naming the caller when unknown.
 CREATE FUNCTION convo.outbox_item(id uuid, caller text) RETURNS convo.outbox
@@ -473,7 +536,8 @@ END
 $$;
 COMMENT ON FUNCTION convo.outbox_sent(uuid, text, timestamptz) IS 'Marks an outbox item sent (from sending or unknown) with its wamid and records the message through record_outbound in the same transaction; returns the message id (NULL for a read receipt)';
 
--- A send attempt failed. Retryable (5xx, timeouts, 429 and rate-limit codes): queued again
+-- A send attempt failed. Outside the window (131047, 470, 63016): awaiting_window again, once
+-- (outbox_rewait). Retryable (5xx, timeouts, 429 and rate-limit codes): queued again
 -- after an exponential backoff with full jitter (a random delay up to base * 2^(attempt-1),
 -- capped at outbox.backoff_max), never before retry_after; failed once outbox.max_attempts
 -- are used. Permanent: failed with the code, never retried. Returns the new state.
@@ -497,6 +561,11 @@ BEGIN
         RAISE EXCEPTION 'convo.outbox_failed: outbox item % is %, not sending', outbox_id, item.state
             USING ERRCODE = '55000';
     END IF;
+    -- Meta's and Twilio's "outside the window" (131047, 470, 63016): the message was not
+    -- delivered; it waits for the window again, once, as send would have made it wait.
+    IF code IN ('131047', '470', '63016') AND item.kind NOT IN ('template', 'read') THEN
+        RETURN convo.outbox_rewait(item, code, coalesce(error, 'outside the customer service window'));
+    END IF;
     IF NOT retryable OR item.attempts >= convo.setting('outbox.max_attempts')::int THEN
         UPDATE convo.outbox o
            SET state = 'failed', last_error_code = code,
@@ -518,7 +587,7 @@ BEGIN
     RETURN 'queued';
 END
 $$;
-COMMENT ON FUNCTION convo.outbox_failed(uuid, text, text, boolean, interval) IS 'Records a failed send: queued again after a full-jitter exponential backoff (at least retry_after) while retryable and attempts remain, else failed with the code; returns the new state';
+COMMENT ON FUNCTION convo.outbox_failed(uuid, text, text, boolean, interval) IS 'Records a failed send: awaiting_window again once for 131047/470/63016; queued again after a full-jitter exponential backoff (at least retry_after) while retryable and attempts remain, else failed with the code; returns the new state';
 
 -- Housekeeping, for a pg_cron job: leases ended while sending -> unknown; messages that
 -- waited for the window longer than outbox.awaiting_window_expiry -> failed. Returns

@@ -4,7 +4,7 @@
 -- releases what awaited the window. Time is simulated through the conversations' last
 -- inbound message and the items' next_attempt_at; settings change in this transaction only.
 BEGIN;
-SELECT plan(79);
+SELECT plan(87);
 
 SET LOCAL timezone = 'UTC';
 
@@ -251,6 +251,30 @@ SELECT results_eq(format($$SELECT state, last_error_code FROM convo.outbox WHERE
     $$VALUES ('unknown', 'lease_expired')$$, 'it is unknown: it may have been sent');
 SELECT convo.outbox_sent(:'c4', 'wamid.OUT-4');
 SELECT is((SELECT state FROM convo.outbox WHERE outbox_id = :'c4'), 'sent', 'a status with its outbox id resolves it to sent');
+
+-- The window closed before an item went out: it waits again, once ---------------------------------
+
+DELETE FROM convo.outbox;
+SELECT (convo.send(:open, '{"text": {"body": "tarde"}}') ->> 'outbox_id') AS w1 \gset
+UPDATE convo.conversations SET last_inbound_at = now() - interval '25 hours' WHERE conversation_id = :open;
+SELECT is((SELECT count(*) FROM convo.outbox_claim(5)), 0::bigint, 'a free-form item whose window closed while it was queued is not handed out');
+SELECT results_eq(format($$SELECT state, last_error_code, next_attempt_at FROM convo.outbox WHERE outbox_id = %L$$, :'w1'),
+    $$VALUES ('awaiting_window', 'window_closed', now() + interval '24 hours')$$, 'it waits for the window again');
+SELECT results_eq(format($$SELECT o.kind, o.state, o.body #>> '{template,name}', o.body ->> 'to'
+                             FROM convo.outbox o JOIN convo.outbox w ON w.reengagement_outbox_id = o.outbox_id WHERE w.outbox_id = %L$$, :'w1'),
+    $$VALUES ('template', 'queued', 'volvemos', '5491100000041')$$, 'with the re-engagement template queued to reopen it');
+SELECT is((SELECT kind FROM convo.outbox_claim(5)), 'template', 'which the next claim hands out');
+INSERT INTO convo.messages (account_id, conversation_id, wamid, direction, type, body, payload, sent_at)
+VALUES ('a0000000-0000-4000-8000-000000000041', :open, 'wamid.IN-AGAIN', 'in', 'text', 'acá estoy', '{}', now());
+SELECT is((SELECT outbox_id::text FROM convo.outbox_claim(5)), :'w1', 'the customer answers: the item goes out');
+SELECT is(convo.outbox_failed(:'w1', '131047', 'Re-engagement message', false), 'failed',
+    'a 131047 for an item that has waited once already: failed');
+SELECT (convo.send(:open, '{"text": {"body": "otra vez"}}') ->> 'outbox_id') AS w2 \gset
+SELECT count(*) FROM convo.outbox_claim(5);
+SELECT is(convo.outbox_failed(:'w2', '63016', 'outside the window', false), 'awaiting_window',
+    'a 131047 / 63016 for an item that never waited: it waits for the window, once');
+SELECT is((SELECT count(*) FROM convo.outbox WHERE kind = 'template' AND state = 'queued'), 1::bigint,
+    'with a new re-engagement template queued');
 
 -- Row-level security and grants -----------------------------------------------------------------
 
