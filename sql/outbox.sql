@@ -11,6 +11,9 @@
 --                               again blindly (a status echoing the outbox id resolves it)
 --   awaiting_window --the customer's next inbound message--> queued (message trigger)
 --   awaiting_window --outbox.awaiting_window_expiry passes--> failed (outbox_expire)
+--   queued (window closed meanwhile) --outbox_claim--> awaiting_window, once (outbox_rewait)
+--   sending --outbox_failed with 131047/470/63016--> awaiting_window, once (outbox_rewait)
+--   unknown --outbox_sent--> sent; unknown --outbox_failed--> as from sending
 -- next_attempt_at is when a queued item is due, the lease end of a sending one and the
 -- expiry of one awaiting the window.
 --
