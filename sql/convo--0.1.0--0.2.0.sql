@@ -1734,6 +1734,33 @@ END
 $$;
 COMMENT ON FUNCTION convo.outbox_sent(uuid, text, timestamptz) IS 'Marks an outbox item sent (from sending or unknown) with its wamid and records the message through record_outbound in the same transaction; returns the message id (NULL for a read receipt)';
 
+-- A status of the Cloud API echoes the outbox id we sent in biz_opaque_callback_data: proof
+-- that Meta took the message, with its wamid. It resolves an item whose worker died (unknown)
+-- or has not reported yet (sending) to sent, through outbox_sent, in ingest's transaction.
+-- Only the status's own account's item; any other callback data is the caller's and ignored.
+CREATE FUNCTION convo.on_status_resolve_outbox() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    id uuid;
+BEGIN
+    IF convo.status_rank(NEW.status) >= 0 AND NEW.payload ->> 'biz_opaque_callback_data'
+           ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        id := (NEW.payload ->> 'biz_opaque_callback_data')::uuid;
+        IF EXISTS (SELECT 1 FROM convo.outbox o
+                    WHERE o.account_id = NEW.account_id AND o.outbox_id = id AND o.state IN ('sending', 'unknown')) THEN
+            PERFORM convo.outbox_sent(id, NEW.wamid, NEW.status_at);
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION convo.on_status_resolve_outbox() IS 'Trigger: a status whose biz_opaque_callback_data is an outbox id of its account resolves that sending or unknown item to sent (outbox_sent)';
+
+CREATE TRIGGER status_resolves_outbox AFTER INSERT ON convo.message_statuses
+    FOR EACH ROW EXECUTE FUNCTION convo.on_status_resolve_outbox();
+
 -- A send attempt failed. Outside the window (131047, 470, 63016): awaiting_window again, once
 -- (outbox_rewait). Retryable (5xx, timeouts, 429 and rate-limit codes): queued again
 -- after an exponential backoff with full jitter (a random delay up to base * 2^(attempt-1),
@@ -1899,7 +1926,7 @@ BEGIN
                              'convo.send(uuid, jsonb, jsonb)', 'convo.outbox_expire_leases()', 'convo.outbox_claim(int)',
                              'convo.outbox_item(uuid, text)', 'convo.outbox_sent(uuid, text, timestamptz)',
                              'convo.outbox_failed(uuid, text, text, boolean, interval)', 'convo.outbox_expire()',
-                             'convo.outbox_rewait(convo.outbox, text, text)'] LOOP
+                             'convo.outbox_rewait(convo.outbox, text, text)', 'convo.on_status_resolve_outbox()'] LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, service);
     END LOOP;

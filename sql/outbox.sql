@@ -13,7 +13,8 @@
 --   awaiting_window --outbox.awaiting_window_expiry passes--> failed (outbox_expire)
 --   queued (window closed meanwhile) --outbox_claim--> awaiting_window, once (outbox_rewait)
 --   sending --outbox_failed with 131047/470/63016--> awaiting_window, once (outbox_rewait)
---   unknown --outbox_sent--> sent; unknown --outbox_failed--> as from sending
+--   unknown --outbox_sent, or a status echoing the outbox id--> sent;
+--   unknown --outbox_failed--> as from sending
 -- next_attempt_at is when a queued item is due, the lease end of a sending one and the
 -- expiry of one awaiting the window.
 --
@@ -538,6 +539,33 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION convo.outbox_sent(uuid, text, timestamptz) IS 'Marks an outbox item sent (from sending or unknown) with its wamid and records the message through record_outbound in the same transaction; returns the message id (NULL for a read receipt)';
+
+-- A status of the Cloud API echoes the outbox id we sent in biz_opaque_callback_data: proof
+-- that Meta took the message, with its wamid. It resolves an item whose worker died (unknown)
+-- or has not reported yet (sending) to sent, through outbox_sent, in ingest's transaction.
+-- Only the status's own account's item; any other callback data is the caller's and ignored.
+CREATE FUNCTION convo.on_status_resolve_outbox() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    id uuid;
+BEGIN
+    IF convo.status_rank(NEW.status) >= 0 AND NEW.payload ->> 'biz_opaque_callback_data'
+           ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        id := (NEW.payload ->> 'biz_opaque_callback_data')::uuid;
+        IF EXISTS (SELECT 1 FROM convo.outbox o
+                    WHERE o.account_id = NEW.account_id AND o.outbox_id = id AND o.state IN ('sending', 'unknown')) THEN
+            PERFORM convo.outbox_sent(id, NEW.wamid, NEW.status_at);
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION convo.on_status_resolve_outbox() IS 'Trigger: a status whose biz_opaque_callback_data is an outbox id of its account resolves that sending or unknown item to sent (outbox_sent)';
+
+CREATE TRIGGER status_resolves_outbox AFTER INSERT ON convo.message_statuses
+    FOR EACH ROW EXECUTE FUNCTION convo.on_status_resolve_outbox();
 
 -- A send attempt failed. Outside the window (131047, 470, 63016): awaiting_window again, once
 -- (outbox_rewait). Retryable (5xx, timeouts, 429 and rate-limit codes): queued again

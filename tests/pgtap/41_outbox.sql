@@ -4,7 +4,7 @@
 -- releases what awaited the window. Time is simulated through the conversations' last
 -- inbound message and the items' next_attempt_at; settings change in this transaction only.
 BEGIN;
-SELECT plan(87);
+SELECT plan(91);
 
 SET LOCAL timezone = 'UTC';
 
@@ -251,6 +251,27 @@ SELECT results_eq(format($$SELECT state, last_error_code FROM convo.outbox WHERE
     $$VALUES ('unknown', 'lease_expired')$$, 'it is unknown: it may have been sent');
 SELECT convo.outbox_sent(:'c4', 'wamid.OUT-4');
 SELECT is((SELECT state FROM convo.outbox WHERE outbox_id = :'c4'), 'sent', 'a status with its outbox id resolves it to sent');
+
+-- A status echoing the outbox id resolves an unknown item (ingest's transaction).
+SELECT (convo.send(:open, '{"text": {"body": "cinco"}}') ->> 'outbox_id') AS c5 \gset
+SELECT count(*) FROM convo.outbox_claim(1);
+UPDATE convo.outbox SET next_attempt_at = now() - interval '1 second' WHERE outbox_id = :'c5';
+SELECT convo.outbox_expire();
+SELECT is(convo.ingest('whatsapp', format($j${"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+  "value": {"metadata": {"display_phone_number": "15550000041", "phone_number_id": "100000000000041"},
+            "statuses": [{"id": "wamid.OUT-5", "status": "delivered", "timestamp": "%s", "recipient_id": "5491100000041",
+                          "biz_opaque_callback_data": "%s"},
+                         {"id": "wamid.OTHER", "status": "sent", "timestamp": "%s", "recipient_id": "5491100000041",
+                          "biz_opaque_callback_data": "order-8841"}]}}]}]}$j$,
+    extract(epoch FROM now())::bigint, :'c5', extract(epoch FROM now())::bigint)::jsonb) ->> 'statuses', '2',
+    'ingest takes the statuses');
+SELECT results_eq(format($$SELECT o.state, o.wamid, m.direction, m.status, m.body FROM convo.outbox o
+                             JOIN convo.messages m ON m.account_id = o.account_id AND m.wamid = o.wamid WHERE o.outbox_id = %L$$, :'c5'),
+    $$VALUES ('sent', 'wamid.OUT-5', 'out', 'delivered', 'cinco')$$,
+    'a status carrying the outbox id resolves the unknown item: sent, and the message recorded with the status');
+SELECT is(convo.outbox_sent(:'c5', 'wamid.OUT-5'), (SELECT message_id FROM convo.messages WHERE wamid = 'wamid.OUT-5'),
+    'the worker''s late report finds it done');
+SELECT is((SELECT count(*) FROM convo.messages WHERE wamid = 'wamid.OTHER'), 0::bigint, 'other callback data is left alone');
 
 -- The window closed before an item went out: it waits again, once ---------------------------------
 
