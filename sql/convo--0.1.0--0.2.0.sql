@@ -52,56 +52,7 @@ LANGUAGE sql STABLE PARALLEL SAFE
 RETURN encode(sha256(convert_to(payload::text, 'UTF8')), 'hex');
 COMMENT ON FUNCTION convo.payload_digest(jsonb) IS 'Hex SHA-256 of a jsonb value''s canonical text: the key of payloads without an id of their own';
 
-CREATE OR REPLACE FUNCTION convo.on_message_inserted() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog
-AS $$
-BEGIN
-    IF NEW.direction = 'in' THEN
-        UPDATE convo.conversations c SET
-            last_inbound_at = greatest(c.last_inbound_at, NEW.sent_at),
-            last_message_at = greatest(c.last_message_at, NEW.sent_at),
-            unread_count = c.unread_count + 1,
-            status = 'open',
-            closed_at = NULL,
-            -- A referral (ad or post click) starts a new entry point; the 72 h free window
-            -- opens only when the business answers it within 24 h (see on outbound below).
-            entry_point_source = CASE WHEN NEW.payload ? 'referral'
-                THEN coalesce(NEW.payload #>> '{referral,source_type}', 'unknown') ELSE c.entry_point_source END,
-            entry_point_at = CASE WHEN NEW.payload ? 'referral' THEN NEW.sent_at ELSE c.entry_point_at END,
-            entry_point_replied_at = CASE WHEN NEW.payload ? 'referral' THEN NULL ELSE c.entry_point_replied_at END,
-            entry_point_referral = CASE WHEN NEW.payload ? 'referral' THEN NEW.payload -> 'referral' ELSE c.entry_point_referral END,
-            updated_at = now()
-        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
-    ELSIF NEW.origin = 'business_app' THEN
-        -- A person wrote from the WhatsApp Business app (an echo). Outbound, so it never opens
-        -- the window; not a Cloud API reply, so it does not start the entry point's free 72 h
-        -- either. It marks the conversation as handled by a human.
-        UPDATE convo.conversations c SET
-            last_outbound_at = greatest(c.last_outbound_at, NEW.sent_at),
-            last_message_at = greatest(c.last_message_at, NEW.sent_at),
-            unread_count = 0,
-            human_replied_at = greatest(c.human_replied_at, NEW.sent_at),
-            updated_at = now()
-        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
-    ELSE
-        -- Outbound messages never open or extend the window.
-        UPDATE convo.conversations c SET
-            last_outbound_at = greatest(c.last_outbound_at, NEW.sent_at),
-            last_message_at = greatest(c.last_message_at, NEW.sent_at),
-            unread_count = 0,
-            entry_point_replied_at = CASE
-                WHEN c.entry_point_at IS NOT NULL AND c.entry_point_replied_at IS NULL
-                     AND NEW.sent_at >= c.entry_point_at
-                     AND NEW.sent_at < c.entry_point_at + interval '24 hours'
-                THEN NEW.sent_at ELSE c.entry_point_replied_at END,
-            updated_at = now()
-        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
-    END IF;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION convo.on_message_inserted() IS 'Trigger: an inserted message updates its conversation (window, entry point, unread count, timestamps, human reply from the Business app)';
+-- on_message_inserted (echoes): re-created once, with its final text, in the outbox section.
 
 CREATE OR REPLACE FUNCTION convo.record_outbound(
     conversation_id uuid, wamid text, message jsonb, sent_at timestamptz DEFAULT now())
@@ -340,65 +291,8 @@ LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'convo_ingest_body';
 COMMENT ON FUNCTION convo.ingest_body(convo.source, text) IS 'Ingests a raw webhook body as stored in the inbox (JSON text, or form-encoded for twilio); \u0000 escapes are dropped from strings';
 
--- The entry point's reply, recorded as a fact (core/free_window.cpp judges it).
-CREATE OR REPLACE FUNCTION convo.on_message_inserted() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog
-AS $$
-BEGIN
-    IF NEW.direction = 'in' AND NEW.type = 'system' THEN
-        -- A notice from WhatsApp about the customer (a new number, a new BSUID), not something
-        -- the customer wrote: it neither opens the window nor counts as unread or reopens.
-        UPDATE convo.conversations c SET
-            last_message_at = greatest(c.last_message_at, NEW.sent_at),
-            updated_at = now()
-        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
-    ELSIF NEW.direction = 'in' THEN
-        UPDATE convo.conversations c SET
-            last_inbound_at = greatest(c.last_inbound_at, NEW.sent_at),
-            last_message_at = greatest(c.last_message_at, NEW.sent_at),
-            unread_count = c.unread_count + 1,
-            status = 'open',
-            closed_at = NULL,
-            -- A referral (ad or post click) starts a new entry point; the 72 h free window
-            -- opens only when the business answers it within 24 h (core/free_window.cpp).
-            entry_point_source = CASE WHEN NEW.payload ? 'referral'
-                THEN coalesce(NEW.payload #>> '{referral,source_type}', 'unknown') ELSE c.entry_point_source END,
-            entry_point_at = CASE WHEN NEW.payload ? 'referral' THEN NEW.sent_at ELSE c.entry_point_at END,
-            entry_point_replied_at = CASE WHEN NEW.payload ? 'referral' THEN NULL ELSE c.entry_point_replied_at END,
-            entry_point_referral = CASE WHEN NEW.payload ? 'referral' THEN NEW.payload -> 'referral' ELSE c.entry_point_referral END,
-            updated_at = now()
-        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
-    ELSIF NEW.origin = 'business_app' THEN
-        -- A person wrote from the WhatsApp Business app (an echo). Outbound, so it never opens
-        -- the window; not a Cloud API reply, so it does not start the entry point's free 72 h
-        -- either. It marks the conversation as handled by a human.
-        UPDATE convo.conversations c SET
-            last_outbound_at = greatest(c.last_outbound_at, NEW.sent_at),
-            last_message_at = greatest(c.last_message_at, NEW.sent_at),
-            unread_count = 0,
-            human_replied_at = greatest(c.human_replied_at, NEW.sent_at),
-            updated_at = now()
-        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
-    ELSE
-        -- Outbound messages never open or extend the window. Only a fact is recorded here:
-        -- the first business reply since the entry point (the earliest, whatever order replies
-        -- are recorded in). Whether it came in time to open the 72 h window is decided by
-        -- core/free_window.cpp alone.
-        UPDATE convo.conversations c SET
-            last_outbound_at = greatest(c.last_outbound_at, NEW.sent_at),
-            last_message_at = greatest(c.last_message_at, NEW.sent_at),
-            unread_count = 0,
-            entry_point_replied_at = CASE
-                WHEN NEW.sent_at >= c.entry_point_at THEN least(c.entry_point_replied_at, NEW.sent_at)
-                ELSE c.entry_point_replied_at END,
-            updated_at = now()
-        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
-    END IF;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION convo.on_message_inserted() IS 'Trigger: an inserted message updates its conversation (window, entry point, unread count, timestamps, human reply from the Business app)';
+-- on_message_inserted (the entry point's reply recorded as a fact): re-created once, with its
+-- final text, in the outbox section.
 
 -- The effective profile, and the functions that take their profile from it.
 CREATE OR REPLACE FUNCTION convo.upsert_bot_profile(account_id uuid, profile jsonb) RETURNS uuid
@@ -957,70 +851,6 @@ BEGIN
     END LOOP;
 END
 $$;
-
--- ---------------------------------------------------------------------------------------
--- Real-world payloads, continued: system notices (new number, new BSUID) do not open the
--- window. The trigger's final text, after every section above.
--- ---------------------------------------------------------------------------------------
-
-CREATE OR REPLACE FUNCTION convo.on_message_inserted() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog
-AS $$
-BEGIN
-    IF NEW.direction = 'in' AND NEW.type = 'system' THEN
-        -- A notice from WhatsApp about the customer (a new number, a new BSUID), not something
-        -- the customer wrote: it neither opens the window nor counts as unread or reopens.
-        UPDATE convo.conversations c SET
-            last_message_at = greatest(c.last_message_at, NEW.sent_at),
-            updated_at = now()
-        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
-    ELSIF NEW.direction = 'in' THEN
-        UPDATE convo.conversations c SET
-            last_inbound_at = greatest(c.last_inbound_at, NEW.sent_at),
-            last_message_at = greatest(c.last_message_at, NEW.sent_at),
-            unread_count = c.unread_count + 1,
-            status = 'open',
-            closed_at = NULL,
-            -- A referral (ad or post click) starts a new entry point; the 72 h free window
-            -- opens only when the business answers it within 24 h (core/free_window.cpp).
-            entry_point_source = CASE WHEN NEW.payload ? 'referral'
-                THEN coalesce(NEW.payload #>> '{referral,source_type}', 'unknown') ELSE c.entry_point_source END,
-            entry_point_at = CASE WHEN NEW.payload ? 'referral' THEN NEW.sent_at ELSE c.entry_point_at END,
-            entry_point_replied_at = CASE WHEN NEW.payload ? 'referral' THEN NULL ELSE c.entry_point_replied_at END,
-            entry_point_referral = CASE WHEN NEW.payload ? 'referral' THEN NEW.payload -> 'referral' ELSE c.entry_point_referral END,
-            updated_at = now()
-        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
-    ELSIF NEW.origin = 'business_app' THEN
-        -- A person wrote from the WhatsApp Business app (an echo). Outbound, so it never opens
-        -- the window; not a Cloud API reply, so it does not start the entry point's free 72 h
-        -- either. It marks the conversation as handled by a human.
-        UPDATE convo.conversations c SET
-            last_outbound_at = greatest(c.last_outbound_at, NEW.sent_at),
-            last_message_at = greatest(c.last_message_at, NEW.sent_at),
-            unread_count = 0,
-            human_replied_at = greatest(c.human_replied_at, NEW.sent_at),
-            updated_at = now()
-        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
-    ELSE
-        -- Outbound messages never open or extend the window. Only a fact is recorded here:
-        -- the first business reply since the entry point (the earliest, whatever order replies
-        -- are recorded in). Whether it came in time to open the 72 h window is decided by
-        -- core/free_window.cpp alone.
-        UPDATE convo.conversations c SET
-            last_outbound_at = greatest(c.last_outbound_at, NEW.sent_at),
-            last_message_at = greatest(c.last_message_at, NEW.sent_at),
-            unread_count = 0,
-            entry_point_replied_at = CASE
-                WHEN NEW.sent_at >= c.entry_point_at THEN least(c.entry_point_replied_at, NEW.sent_at)
-                ELSE c.entry_point_replied_at END,
-            updated_at = now()
-        WHERE c.account_id = NEW.account_id AND c.conversation_id = NEW.conversation_id;
-    END IF;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION convo.on_message_inserted() IS 'Trigger: an inserted message updates its conversation (window, entry point, unread count, timestamps, human reply from the Business app)';
 
 -- ---------------------------------------------------------------------------------------
 -- Backups (sql/backup.sql): pg_dump keeps every table that holds data, with its identity
@@ -1848,7 +1678,8 @@ BEGIN
 END
 $$;
 
--- The message trigger's final text: an inbound message releases the items awaiting the window.
+-- The message trigger's final text (every part's change to it: echoes, system notices, the entry
+-- point's reply as a fact, and here the release of the items awaiting the window).
 CREATE OR REPLACE FUNCTION convo.on_message_inserted() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog
