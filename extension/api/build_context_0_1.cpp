@@ -5,17 +5,15 @@
 // Frozen: it reads through the 0.1.0 schema (no convo.effective_profile, convo.open_cart,
 // convo.route_text or convo.limits there), so it keeps 0.1.0's own rules: the profile joined
 // here, route_model, the 0.1.0 cart ({product_id, label, quantity, amount}, null when empty)
-// and the 0.1.0 bounds of the options. Everything else is shared with 0.2.0.
+// and the 0.1.0 bounds of the options. The flow is 0.2.0's (api::build_context).
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "api/context_json.hpp"
+#include "api/build_context.hpp"
 #include "api/context_reads.hpp"
-#include "core/context_assembly.hpp"
 #include "core/context_options.hpp"
 #include "pg/entry.hpp"
-#include "pg/jsonb_merge.hpp"
 #include "pg/spi.hpp"
 #include "pg/values.hpp"
 
@@ -99,48 +97,18 @@ Route read_route_01(pg::Spi& spi, const ContextHead& head, const std::string& te
     return Route{pg::varlena_copy(rows.transfer(0, 1, false, -1)), *rows.str(0, 2) == "cached"};
 }
 
+// 0.1.0's routing reads the profile itself (route_model): the one already read is not needed.
+Route read_route_01_with_profile(pg::Spi& spi, const ContextHead& head, const ProfileValues&, const std::string& text) {
+    return read_route_01(spi, head, text);
+}
+
+const ContextLimits& limits_01(pg::Spi&) { return kLimits01; }
+
 }  // namespace
 }  // namespace convo::api
 
-using namespace convo;
-
 CONVO_FUNCTION(convo_build_context) {
-    auto id = pg::arg_uuid(fcinfo, 0);
-    if (!id) throw Error(sqlstate::null_value, "convo.build_context: conversation_id must not be NULL");
-    ContextOptions opt = parse_context_options(pg::arg_jsonb_text(fcinfo, 1), api::kLimits01);
-    Micros now = pg::transaction_now();
-
-    pg::Spi spi;
-    std::string options_key = opt.cache_key();
-    api::ContextHead head = api::read_head(spi, *id, options_key);
-    WindowState window = compute_window(head.window, now);
-    if (head.cached) {
-        spi.finish();
-        return pg::merge_objects(*head.cached, api::write_live_part(window, true));
-    }
-
-    api::ContextValues values = api::read_context_values_01(spi, head);
-    const api::ProfileValues& profile = values.profile;
-    Transcript transcript = make_transcript(
-        api::read_history(spi, head, opt.history.value_or(profile.history_length), api::MessagesTable::v0_1));
-    if (transcript.latest_customer < 0)
-        if (auto latest = api::read_latest_customer_message(spi, head, api::MessagesTable::v0_1))
-            add_latest_customer_message(transcript, *latest);
-    api::Route route = api::read_route_01(spi, head, transcript.latest_text());
-    const api::ToolSet& tools = api::read_tools(spi, head, profile.tools);
-    std::optional<std::vector<api::Order>> orders;
-    if (opt.include_orders) orders = api::read_orders(spi, head);
-
-    PromptFields fields{profile.business_name.value_or(head.account_name), values.customer.name.value_or(""),
-                        values.cart.prompt_line, head.current_step.value_or(""), profile.step_instruction,
-                        profile.style};
-    FittedPrompt prompt = assemble_prompt(profile.system_template, fields, std::move(transcript), tools.tokens,
-                                          static_cast<std::size_t>(opt.max_tokens.value_or(profile.token_budget)));
-    Datum built = api::write_context({prompt, tools, route, head.contact_id, values.customer, values.cart,
-                                      orders ? &*orders : nullptr});
-    if (!route.cached_answer && !pg::transaction_read_only())
-        api::store_context(spi, head, options_key, values.cart.expires_at, built);
-    std::vector<char> context = pg::varlena_copy(built);
-    spi.finish();
-    return pg::merge_objects(pg::varlena_datum(context), api::write_live_part(window, false));
+    static const convo::api::ReleaseReads reads{convo::api::limits_01, convo::api::read_context_values_01,
+                                                convo::api::read_route_01_with_profile, convo::api::MessagesTable::v0_1};
+    return convo::api::build_context(fcinfo, reads);
 }
