@@ -54,6 +54,33 @@ COMMENT ON FUNCTION convo.payload_digest(jsonb) IS 'Hex SHA-256 of a jsonb value
 
 -- on_message_inserted (echoes): re-created once, with its final text, in the outbox section.
 
+-- Applies the status events that arrived before their outbound message was stored (the send's
+-- response and the status webhook race): the furthest one on the ladder (the monotonic trigger
+-- keeps a further status the message already has), then a deletion. Called by
+-- record_outbound for the Cloud API's messages and by ingest for echoes.
+CREATE FUNCTION convo.apply_waiting_statuses(account_id uuid, wamid text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+#variable_conflict use_column
+BEGIN
+    UPDATE convo.messages m
+       SET status = w.status, status_at = w.status_at, error_code = w.error_code, error = w.payload -> 'errors'
+      FROM (SELECT s.status, s.status_at, s.error_code, s.payload FROM convo.message_statuses s
+             WHERE s.account_id = apply_waiting_statuses.account_id AND s.wamid = apply_waiting_statuses.wamid
+               AND convo.status_rank(s.status) >= 0
+             ORDER BY convo.status_rank(s.status) DESC LIMIT 1) w
+     WHERE m.account_id = apply_waiting_statuses.account_id AND m.wamid = apply_waiting_statuses.wamid;
+    UPDATE convo.messages m SET deleted_at = d.status_at
+      FROM convo.message_statuses d
+     WHERE d.account_id = apply_waiting_statuses.account_id AND d.wamid = apply_waiting_statuses.wamid
+       AND d.status = 'deleted'
+       AND m.account_id = apply_waiting_statuses.account_id AND m.wamid = apply_waiting_statuses.wamid
+       AND m.deleted_at IS NULL;
+END
+$$;
+COMMENT ON FUNCTION convo.apply_waiting_statuses(uuid, text) IS 'Applies to a stored outbound message the status events that arrived before it: the furthest delivery status, then a deletion';
+
 CREATE OR REPLACE FUNCTION convo.record_outbound(
     conversation_id uuid, wamid text, message jsonb, sent_at timestamptz DEFAULT now())
 RETURNS bigint
@@ -105,25 +132,8 @@ BEGIN
         RETURN waiting.message_id;
     END IF;
 
-    -- A status webhook may have come before this call: apply the furthest one on the ladder.
-    SELECT s.status, s.status_at, s.error_code, s.payload INTO waiting
-      FROM convo.message_statuses s
-     WHERE s.account_id = conv.account_id AND s.wamid = record_outbound.wamid
-       AND convo.status_rank(s.status) >= 0
-     ORDER BY convo.status_rank(s.status) DESC LIMIT 1;
-    IF FOUND THEN
-        UPDATE convo.messages m
-           SET status = waiting.status, status_at = waiting.status_at,
-               error_code = waiting.error_code, error = waiting.payload -> 'errors'
-         WHERE m.account_id = conv.account_id AND m.message_id = id;
-    END IF;
-    -- A 'deleted' event that came first marks the message deleted.
-    SELECT s.status_at INTO waiting FROM convo.message_statuses s
-     WHERE s.account_id = conv.account_id AND s.wamid = record_outbound.wamid AND s.status = 'deleted';
-    IF FOUND THEN
-        UPDATE convo.messages m SET deleted_at = waiting.status_at
-         WHERE m.account_id = conv.account_id AND m.message_id = id;
-    END IF;
+    -- Status webhooks may have come before this call.
+    PERFORM convo.apply_waiting_statuses(conv.account_id, record_outbound.wamid);
     RETURN id;
 END
 $$;
@@ -139,6 +149,9 @@ DECLARE
 BEGIN
     EXECUTE 'REVOKE EXECUTE ON FUNCTION convo.payload_digest(jsonb) FROM PUBLIC';
     EXECUTE format('GRANT EXECUTE ON FUNCTION convo.payload_digest(jsonb) TO %I', service);
+    -- record_outbound, which authenticated may call, applies waiting statuses through it.
+    EXECUTE 'REVOKE EXECUTE ON FUNCTION convo.apply_waiting_statuses(uuid, text) FROM PUBLIC';
+    EXECUTE format('GRANT EXECUTE ON FUNCTION convo.apply_waiting_statuses(uuid, text) TO %I, %I', service, authed);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON convo.webhook_events TO %I', service);
     EXECUTE 'ALTER TABLE convo.webhook_events ENABLE ROW LEVEL SECURITY';
     EXECUTE format('GRANT SELECT ON convo.webhook_events TO %I', authed);

@@ -31,6 +31,7 @@ DECLARE
         'convo.free_window(uuid, timestamptz)',
         'convo.can_send_freeform(uuid)',
         'convo.record_outbound(uuid, text, jsonb, timestamptz)',
+        'convo.apply_waiting_statuses(uuid, text)',
         'convo.current_account_id()',
         'convo.status_rank(text)',
         'convo.phone_digits(text)',

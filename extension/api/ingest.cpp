@@ -94,6 +94,8 @@ KeptPlan insert_conversation{
     2, {pg::oid::uuid, pg::oid::uuid}};
 
 // The AFTER INSERT trigger on messages updates the conversation (window, unread, reopen).
+// Apart from insert_echo on purpose: a database whose SQL is still 0.1.0 (no messages.origin)
+// keeps ingesting customer messages with this library until ALTER EXTENSION convo UPDATE.
 KeptPlan insert_inbound{
     "INSERT INTO convo.messages (account_id, conversation_id, wamid, direction, type, body,"
     "  payload, reply_to_wamid, media_id, media_mime, media_sha256, status, status_at, sent_at)"
@@ -111,22 +113,10 @@ KeptPlan insert_echo{
     " ON CONFLICT (account_id, wamid) DO NOTHING RETURNING message_id",
     11, {pg::oid::uuid, pg::oid::uuid, pg::oid::text, pg::oid::text, pg::oid::text, pg::oid::jsonb, pg::oid::text, pg::oid::text, pg::oid::text,
          pg::oid::text, pg::oid::timestamptz}};
-// Statuses of an echo that came before it (their webhooks race), applied as record_outbound
-// applies them to the Cloud API's messages: the furthest on the ladder (the monotonic trigger
-// keeps `sent` if that is further), then a deletion.
-KeptPlan apply_waiting_status{
-    "UPDATE convo.messages m SET status = w.status, status_at = w.status_at,"
-    "  error_code = w.error_code, error = w.payload -> 'errors'"
-    " FROM (SELECT s.status, s.status_at, s.error_code, s.payload FROM convo.message_statuses s"
-    "        WHERE s.account_id = $1 AND s.wamid = $2 AND convo.status_rank(s.status) >= 0"
-    "        ORDER BY convo.status_rank(s.status) DESC LIMIT 1) w"
-    " WHERE m.account_id = $1 AND m.wamid = $2",
-    2, {pg::oid::uuid, pg::oid::text}};
-KeptPlan apply_waiting_deletion{
-    "UPDATE convo.messages m SET deleted_at = d.status_at FROM convo.message_statuses d"
-    " WHERE d.account_id = $1 AND d.wamid = $2 AND d.status = 'deleted'"
-    "   AND m.account_id = $1 AND m.wamid = $2 AND m.deleted_at IS NULL",
-    2, {pg::oid::uuid, pg::oid::text}};
+
+// Statuses of an echo that came before it (their webhooks race), applied by their owner, as
+// record_outbound applies them to the Cloud API's messages.
+KeptPlan apply_waiting_statuses{"SELECT convo.apply_waiting_statuses($1, $2)", 2, {pg::oid::uuid, pg::oid::text}};
 KeptPlan message_exists{
     "SELECT 1 FROM convo.messages WHERE account_id = $1 AND wamid = $2", 2, {pg::oid::uuid, pg::oid::text}};
 // An edit replaces what the message says and keeps what it said before in `edits`, once per
@@ -295,6 +285,16 @@ private:
         throw Error(sqlstate::internal, "convo.ingest: could not create or find a conversation");
     }
 
+    // Stores a message of the conversation with plan (insert_inbound or insert_echo); no row back
+    // when its wamid is known already.
+    pg::Rows insert(KeptPlan& plan, const pg::Uuid& account, const pg::Uuid& conversation, const InboundMessage& m) {
+        pg::Params p;
+        p.uuid(account).uuid(conversation).text(m.wamid).text(m.type).opt_text(m.body)
+            .jsonb(m.payload_json).opt_text(m.reply_to_wamid).opt_text(m.media_id)
+            .opt_text(m.media_mime).opt_text(m.media_sha256).timestamptz(m.sent_at);
+        return spi_.execute(plan, p, false);
+    }
+
     void apply_message(const pg::Uuid& account, const InboundMessage& m) {
         // A system message re-keys its contact: the second delivery must not find the old
         // identity unknown and create a contact for it.
@@ -304,11 +304,7 @@ private:
         }
         pg::Uuid contact = contact_for(account, m.sender);
         pg::Uuid conversation = conversation_for(account, contact);
-        pg::Params p;
-        p.uuid(account).uuid(conversation).text(m.wamid).text(m.type).opt_text(m.body)
-            .jsonb(m.payload_json).opt_text(m.reply_to_wamid).opt_text(m.media_id)
-            .opt_text(m.media_mime).opt_text(m.media_sha256).timestamptz(m.sent_at);
-        pg::Rows rows = spi_.execute(insert_inbound, p, false);
+        pg::Rows rows = insert(insert_inbound, account, conversation, m);
         if (rows.empty()) {
             ++counts_.duplicates;
             return;
@@ -336,19 +332,14 @@ private:
     void apply_echo(const pg::Uuid& account, const InboundMessage& m) {
         pg::Uuid contact = contact_for(account, m.sender);
         pg::Uuid conversation = conversation_for(account, contact);
-        pg::Params p;
-        p.uuid(account).uuid(conversation).text(m.wamid).text(m.type).opt_text(m.body)
-            .jsonb(m.payload_json).opt_text(m.reply_to_wamid).opt_text(m.media_id)
-            .opt_text(m.media_mime).opt_text(m.media_sha256).timestamptz(m.sent_at);
-        if (spi_.execute(insert_echo, p, false).empty()) {
+        if (insert(insert_echo, account, conversation, m).empty()) {
             ++counts_.duplicates;
             return;
         }
         ++counts_.echoes;
         pg::Params w;
         w.uuid(account).text(m.wamid);
-        spi_.execute(apply_waiting_status, w, false);
-        spi_.execute(apply_waiting_deletion, w, false);
+        spi_.execute(apply_waiting_statuses, w, false);
     }
 
     // An edit or revoke whose message convo never stored is kept aside, not guessed at.

@@ -40,7 +40,7 @@ SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                  WHERE p.pronamespace = 'convo'::regnamespace AND has_function_privilege('authenticated', p.oid, 'EXECUTE')$$,
     ARRAY['convo.free_window(uuid,timestamp with time zone)', 'convo.can_send_freeform(uuid)',
-          'convo.record_outbound(uuid,text,jsonb,timestamp with time zone)', 'convo.current_account_id()',
+          'convo.record_outbound(uuid,text,jsonb,timestamp with time zone)', 'convo.apply_waiting_statuses(uuid,text)', 'convo.current_account_id()',
           'convo.upsert_bot_profile(uuid,jsonb)', 'convo.upsert_product(uuid,jsonb)',
           'convo.product_search_text(text,jsonb)', 'convo.search_products(uuid,text,jsonb,numeric,boolean,integer)',
           'convo.json_schema_error(jsonb,jsonb,text)', 'convo.tool_definitions(text[])',
