@@ -564,8 +564,9 @@ END
 $$;
 COMMENT ON FUNCTION convo.on_status_resolve_outbox() IS 'Trigger: a status whose biz_opaque_callback_data is an outbox id of its account resolves that sending or unknown item to sent (outbox_sent)';
 
+-- Only statuses that carry callback data enter the function: every status ingest pays nothing else.
 CREATE TRIGGER status_resolves_outbox AFTER INSERT ON convo.message_statuses
-    FOR EACH ROW EXECUTE FUNCTION convo.on_status_resolve_outbox();
+    FOR EACH ROW WHEN (NEW.payload ? 'biz_opaque_callback_data') EXECUTE FUNCTION convo.on_status_resolve_outbox();
 
 -- A send attempt failed. Outside the window (131047, 470, 63016): awaiting_window again, once
 -- (outbox_rewait). Retryable (5xx, timeouts, 429 and rate-limit codes): queued again
