@@ -2,7 +2,7 @@
 -- that happened to need them first.
 --
 -- Needs: tables.sql (convo.settings).
--- Used by: inbox.sql, cache.sql, indexes.sql, jobs.sql (setting); response_cache.sql and
+-- Used by: inbox.sql, cache.sql, indexes.sql, jobs.sql (setting); inbox.sql, outbox.sql (backoff_cap); response_cache.sql and
 --          model_routing.sql (normalize_text, greeting_phrases, phrase_alternation).
 
 -- A tunable of convo.settings, as text (NULL when there is no such setting).
@@ -11,6 +11,16 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 RETURN (SELECT s.value FROM convo.settings s WHERE s.name = setting.name);
 COMMENT ON FUNCTION convo.setting(text) IS 'Value of a convo tunable (table convo.settings)';
+
+-- The longest delay before retry number attempt (1 for the first): base doubled per attempt,
+-- capped at max, in seconds. float8 with a bounded exponent: an interval product overflows
+-- (22008) long before the cap applies once attempts pass ~50, and that error would escape the
+-- callers' handlers. The inbox waits exactly this; the outbox a random part of it (full jitter).
+CREATE FUNCTION convo.backoff_cap(base interval, max interval, attempt int) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN least(extract(epoch FROM base)::float8 * 2 ^ least(greatest(attempt, 1) - 1, 100),
+             extract(epoch FROM max)::float8);
+COMMENT ON FUNCTION convo.backoff_cap(interval, interval, int) IS 'Seconds of the longest delay before retry number attempt: base doubled per attempt, capped at max';
 
 -- The form questions are compared in: accents folded (canonical decomposition, marks dropped;
 -- ø, ł, đ, ß, æ, œ... spelled out), lower case, every run of characters other than letters

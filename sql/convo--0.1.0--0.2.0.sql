@@ -1643,11 +1643,8 @@ BEGIN
          WHERE o.account_id = item.account_id AND o.outbox_id = item.outbox_id;
         RETURN 'failed';
     END IF;
-    -- Seconds of float8 with a bounded exponent: an interval product would overflow long
-    -- before the cap applies.
-    delay := random() * least(
-        extract(epoch FROM convo.setting('outbox.backoff_base')::interval)::float8 * 2 ^ least(greatest(item.attempts, 1) - 1, 100),
-        extract(epoch FROM convo.setting('outbox.backoff_max')::interval)::float8);
+    delay := random() * convo.backoff_cap(convo.setting('outbox.backoff_base')::interval,
+                                          convo.setting('outbox.backoff_max')::interval, item.attempts);
     delay := greatest(delay, coalesce(extract(epoch FROM retry_after)::float8, 0));
     UPDATE convo.outbox o
        SET state = 'queued', last_error_code = code, last_error = coalesce(error, 'unknown error'),
@@ -1812,3 +1809,55 @@ BEGIN ATOMIC
            ('convo-job-history', '23 3 * * *', 'SELECT convo.purge_job_run_details()', NULL);
 END;
 COMMENT ON FUNCTION convo.job_definitions() IS 'convo''s pg_cron jobs: name, schedule, command, and what the job needs to be scheduled';
+
+-- ---------------------------------------------------------------------------------------
+-- Retry delays have one owner, convo.backoff_cap (sql/common.sql), for the inbox and the
+-- outbox alike.
+-- ---------------------------------------------------------------------------------------
+-- The longest delay before retry number attempt (1 for the first): base doubled per attempt,
+-- capped at max, in seconds. float8 with a bounded exponent: an interval product overflows
+-- (22008) long before the cap applies once attempts pass ~50, and that error would escape the
+-- callers' handlers. The inbox waits exactly this; the outbox a random part of it (full jitter).
+CREATE FUNCTION convo.backoff_cap(base interval, max interval, attempt int) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN least(extract(epoch FROM base)::float8 * 2 ^ least(greatest(attempt, 1) - 1, 100),
+             extract(epoch FROM max)::float8);
+COMMENT ON FUNCTION convo.backoff_cap(interval, interval, int) IS 'Seconds of the longest delay before retry number attempt: base doubled per attempt, capped at max';
+DO $$
+DECLARE
+    service text := coalesce(nullif(current_setting('convo.service_role', true), ''), 'service_role');
+BEGIN
+    EXECUTE 'REVOKE EXECUTE ON FUNCTION convo.backoff_cap(interval, interval, int) FROM PUBLIC';
+    EXECUTE format('GRANT EXECUTE ON FUNCTION convo.backoff_cap(interval, interval, int) TO %I', service);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION convo.inbox_fail(id bigint, error text, permanent boolean DEFAULT false)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    item convo.inbox;
+    delay interval;
+BEGIN
+    IF convo.inbox_item_state(id, 'convo.inbox_fail') <> 'processing' THEN
+        RAISE EXCEPTION 'convo.inbox_fail: inbox item % is not being processed', id USING ERRCODE = '55000';
+    END IF;
+    SELECT * INTO item FROM convo.inbox i WHERE i.inbox_id = id;
+    IF permanent OR item.attempts >= convo.setting('inbox.max_attempts')::int THEN
+        UPDATE convo.inbox i SET state = 'dead', last_error = coalesce(error, 'unknown error'),
+               processed_at = clock_timestamp()
+         WHERE i.inbox_id = id;
+        RETURN 'dead';
+    END IF;
+    -- Doubling per attempt, capped (an overflow here would stall the whole inbox).
+    delay := make_interval(secs => convo.backoff_cap(convo.setting('inbox.backoff_base')::interval,
+                                                     convo.setting('inbox.backoff_max')::interval, item.attempts));
+    UPDATE convo.inbox i SET state = 'pending', last_error = coalesce(error, 'unknown error'),
+           next_attempt_at = clock_timestamp() + delay
+     WHERE i.inbox_id = id;
+    RETURN 'pending';
+END
+$$;
+COMMENT ON FUNCTION convo.inbox_fail(bigint, text, boolean) IS 'Records a failed ingest attempt: pending again after a backoff, or dead (kept with its error) when permanent or out of attempts';

@@ -204,12 +204,9 @@ BEGIN
          WHERE i.inbox_id = id;
         RETURN 'dead';
     END IF;
-    -- Doubling per attempt, in seconds of float8 with a bounded exponent: an interval product
-    -- overflows (22008) long before the cap applies once max_attempts is set above ~50, and
-    -- that error would escape inbox_process's handler and stall the whole inbox.
-    delay := make_interval(secs => least(
-        extract(epoch FROM convo.setting('inbox.backoff_base')::interval)::float8 * 2 ^ least(item.attempts - 1, 100),
-        extract(epoch FROM convo.setting('inbox.backoff_max')::interval)::float8));
+    -- Doubling per attempt, capped (an overflow here would stall the whole inbox).
+    delay := make_interval(secs => convo.backoff_cap(convo.setting('inbox.backoff_base')::interval,
+                                                     convo.setting('inbox.backoff_max')::interval, item.attempts));
     UPDATE convo.inbox i SET state = 'pending', last_error = coalesce(error, 'unknown error'),
            next_attempt_at = clock_timestamp() + delay
      WHERE i.inbox_id = id;

@@ -606,11 +606,8 @@ BEGIN
          WHERE o.account_id = item.account_id AND o.outbox_id = item.outbox_id;
         RETURN 'failed';
     END IF;
-    -- Seconds of float8 with a bounded exponent: an interval product would overflow long
-    -- before the cap applies.
-    delay := random() * least(
-        extract(epoch FROM convo.setting('outbox.backoff_base')::interval)::float8 * 2 ^ least(greatest(item.attempts, 1) - 1, 100),
-        extract(epoch FROM convo.setting('outbox.backoff_max')::interval)::float8);
+    delay := random() * convo.backoff_cap(convo.setting('outbox.backoff_base')::interval,
+                                          convo.setting('outbox.backoff_max')::interval, item.attempts);
     delay := greatest(delay, coalesce(extract(epoch FROM retry_after)::float8, 0));
     UPDATE convo.outbox o
        SET state = 'queued', last_error_code = code, last_error = coalesce(error, 'unknown error'),
