@@ -19,6 +19,13 @@ bool is_wa_id(const std::string& s) {
     return true;
 }
 
+std::string phone_without_punctuation(const std::string& s) {
+    std::string out;
+    for (char c : s)
+        if (c != '+' && c != ' ' && c != '-' && c != '(' && c != ')' && c != '.') out.push_back(c);
+    return out;
+}
+
 bool is_bsuid(const std::string& s) {
     if (s.size() < 4 || !is_upper(s[0]) || !is_upper(s[1]) || s[2] != '.') return false;
     std::size_t start = s.compare(3, 4, "ENT.") == 0 ? 7 : 3;

@@ -46,11 +46,10 @@ std::string without_channel(const std::string& address) {
     return colon == std::string::npos ? address : address.substr(colon + 1);
 }
 
-// "+5491122334455" → "5491122334455"; empty when it is not a phone number.
+// "whatsapp:+5491122334455" → "5491122334455"; empty when it is not a phone number.
 std::string phone_digits(const std::string& address) {
-    std::string bare = without_channel(address);
-    if (!bare.empty() && bare[0] == '+') bare.erase(0, 1);
-    return is_wa_id(bare) ? bare : std::string();
+    std::string digits = phone_without_punctuation(without_channel(address));
+    return is_wa_id(digits) ? digits : std::string();
 }
 
 // Twilio's MessageStatus on convo's ladder. Inbound webhooks say received (or receiving).

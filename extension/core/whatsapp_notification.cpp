@@ -130,14 +130,6 @@ OptionalString identity_problem(const Sender& s, const std::string& where) {
     return std::nullopt;
 }
 
-// "+1 650-555-1234" → "16505551234": echoes name the customer as the send request did.
-std::string phone_without_punctuation(const std::string& s) {
-    std::string out;
-    for (char c : s)
-        if (c != '+' && c != ' ' && c != '-' && c != '(' && c != ')' && c != '.') out.push_back(c);
-    return out;
-}
-
 KeptEvent kept_event(const char* kind, std::string reason, const json& object, const OptionalString& wamid) {
     KeptEvent k;
     k.kind = kind;
@@ -145,6 +137,13 @@ KeptEvent kept_event(const char* kind, std::string reason, const json& object, c
     k.wamid = wamid;
     k.payload_json = to_json_text(object);
     return k;
+}
+
+// Keeps a message aside (a group message, a sender that cannot key a contact) at its own time.
+void keep_message(Batch& batch, const char* kind, std::string reason, const json& m, const InboundMessage& msg) {
+    KeptEvent k = kept_event(kind, std::move(reason), m, msg.wamid);
+    k.occurred_at = msg.sent_at;
+    batch.kept.push_back(std::move(k));
 }
 
 // Reads the parts every message has: id, type, timestamp, body, reply, media.
@@ -210,12 +209,8 @@ void read_system_change(InboundMessage& msg, const json& m) {
 void read_message(Batch& batch, const json& m, const json& contacts, const std::string& where) {
     if (!m.is_object()) not_a_notification(where + " is not an object");
     InboundMessage msg = read_common(m, where);
-    if (auto group = string_at(m, "group_id")) {
-        KeptEvent k = kept_event(kept::group_message, "a message in group " + *group, m, msg.wamid);
-        k.occurred_at = msg.sent_at;
-        batch.kept.push_back(std::move(k));
-        return;
-    }
+    if (auto group = string_at(m, "group_id"))
+        return keep_message(batch, kept::group_message, "a message in group " + *group, m, msg);
     msg.sender.wa_id = string_at(m, "from");
     msg.sender.user_id = string_at(m, "from_user_id");
     msg.sender.parent_user_id = string_at(m, "from_parent_user_id");
@@ -227,12 +222,7 @@ void read_message(Batch& batch, const json& m, const json& contacts, const std::
         problem = where + ".system: the new number \"" + *msg.new_wa_id + "\" is not a phone number";
     if (!problem && msg.new_user_id && !is_bsuid(*msg.new_user_id))
         problem = where + ".system: the new user id \"" + *msg.new_user_id + "\" is not a BSUID";
-    if (problem) {
-        KeptEvent k = kept_event(kept::invalid_sender, *problem, m, msg.wamid);
-        k.occurred_at = msg.sent_at;
-        batch.kept.push_back(std::move(k));
-        return;
-    }
+    if (problem) return keep_message(batch, kept::invalid_sender, *problem, m, msg);
     batch.messages.push_back(std::move(msg));
 }
 
@@ -245,12 +235,8 @@ void read_echo(Batch& batch, const json& m, const json& contacts, const std::str
     InboundMessage msg = read_common(m, where);
     if (msg.kind == MessageKind::inbound) msg.kind = MessageKind::echo;
     msg.from_business = true;
-    if (auto group = string_at(m, "group_id")) {
-        KeptEvent k = kept_event(kept::group_message, "a message the business sent in group " + *group, m, msg.wamid);
-        k.occurred_at = msg.sent_at;
-        batch.kept.push_back(std::move(k));
-        return;
-    }
+    if (auto group = string_at(m, "group_id"))
+        return keep_message(batch, kept::group_message, "a message the business sent in group " + *group, m, msg);
     auto from = string_at(m, "from");
     auto to = string_at(m, "to");
     if (to && from && phone_without_punctuation(*to) == business_number &&
@@ -260,12 +246,8 @@ void read_echo(Batch& batch, const json& m, const json& contacts, const std::str
     msg.sender.user_id = string_at(m, "to_user_id");
     msg.sender.parent_user_id = string_at(m, "to_parent_user_id");
     complete_from_contacts(msg.sender, contacts);
-    if (auto problem = identity_problem(msg.sender, where + " (the customer)")) {
-        KeptEvent k = kept_event(kept::invalid_sender, *problem, m, msg.wamid);
-        k.occurred_at = msg.sent_at;
-        batch.kept.push_back(std::move(k));
-        return;
-    }
+    if (auto problem = identity_problem(msg.sender, where + " (the customer)"))
+        return keep_message(batch, kept::invalid_sender, *problem, m, msg);
     batch.messages.push_back(std::move(msg));
 }
 
